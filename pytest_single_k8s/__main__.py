@@ -1,0 +1,41 @@
+"""Command line for humans: `python -m pytest_single_k8s images [--k8s-version V]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import engine, versions
+from .errors import SingleK8sError
+from .images import Images, Versions
+from .paths import cache_dir
+from .progress import Status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_single_k8s")
+    commands = parser.add_subparsers(dest="command", required=True)
+    images = commands.add_parser("images", help="build the missing images and list the cached ones")
+    images.add_argument("--k8s-version", default="latest", help="'latest', a minor like 1.36, or a release like v1.37.2")
+    args = parser.parse_args(argv)
+    try:
+        return _images(args.k8s_version)
+    except SingleK8sError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _images(requested: str) -> int:
+    started = time.monotonic()
+    version = versions.resolve(requested, versions.served_releases(cache_dir()))
+    built = Images(engine.connect(), Versions(kubernetes=version), Status())
+    built.ensure()
+    for image in built.listing():
+        print(f"{image.ref:48} {image.size / 1e6:8.1f} MB")
+    print(f"Kubernetes {version}: all images ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

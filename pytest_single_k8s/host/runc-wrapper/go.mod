@@ -1,0 +1,3 @@
+module pytest-single-k8s/runc-wrapper
+
+go 1.22

@@ -1,0 +1,33 @@
+"""The one retry mechanism: poll a check with tenacity until it passes or a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import tenacity
+
+T = TypeVar("T")
+
+
+class WaitTimeout(TimeoutError):
+    """A wait ran out of time; the message names what was awaited and the last failure."""
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float, interval: float = 0.2) -> T:
+    """Call `check` until it returns without raising; return its value.
+
+    An exception from `check` means "not yet". After `timeout` seconds a
+    WaitTimeout says what was awaited and how the last attempt failed.
+    """
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_fixed(interval),
+        retry=tenacity.retry_if_exception_type(Exception),
+        reraise=False,
+    )
+    try:
+        return retrying(check)
+    except tenacity.RetryError as error:
+        last = error.last_attempt.exception()
+        raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}: {last}") from last

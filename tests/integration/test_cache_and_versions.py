@@ -1,0 +1,41 @@
+"""The command for humans: an unknown version is refused before any build; a second run builds nothing."""
+
+import subprocess
+import sys
+
+
+def images_command(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_single_k8s", "images", *args],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+
+
+def image_ids(client):
+    return sorted(image.id for image in client.images.list(all=True))
+
+
+def test_second_build_is_a_cache_hit_that_builds_nothing(k8s_images):
+    before = image_ids(k8s_images.client)
+    result = images_command("--k8s-version", k8s_images.versions.kubernetes)
+    assert result.returncode == 0, result.stderr
+    assert "Building" not in result.stderr
+    for ref in map(k8s_images.ref, ("debian", "pause", "etcd", "kubernetes", "nginx")):
+        assert ref in result.stdout
+    assert image_ids(k8s_images.client) == before
+
+
+def test_unknown_version_is_refused_before_any_build(k8s_images):
+    before = image_ids(k8s_images.client)
+    result = images_command("--k8s-version", "1.37.99")
+    assert result.returncode == 1
+    assert "Kubernetes 1.37.99 is not served by the Go module proxy" in result.stderr
+    assert "nearest valid versions: v1.37." in result.stderr
+    assert "Building" not in result.stderr
+    assert image_ids(k8s_images.client) == before
+
+
+def test_malformed_version_is_refused_with_an_example(k8s_images):
+    result = images_command("--k8s-version", "one-point-thirty-seven")
+    assert result.returncode == 1
+    assert "malformed Kubernetes version 'one-point-thirty-seven'" in result.stderr
