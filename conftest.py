@@ -1,2 +1,11 @@
+import pytest
+
 # The plugin's own tests drive pytest sessions in a sandbox with pytester.
 pytest_plugins = ["pytester"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that start clusters of their own (in inner pytest sessions)
+    before any test that uses the session's cluster: one engine runs one
+    cluster at a time, and the session's cluster lives until the end."""
+    items.sort(key=lambda item: item.get_closest_marker("own_cluster") is None)

@@ -15,3 +15,13 @@ class BuildError(SingleK8sError):
 
 class DockerUnavailable(SingleK8sError):
     """No Docker engine answers."""
+
+
+class ComponentFailed(SingleK8sError):
+    """A cluster component exited or never became ready; the message carries its last log lines."""
+
+    def __init__(self, component: str, problem: str, logs: str, hint: str = "") -> None:
+        self.component = component
+        lines = "\n".join(f"    {line}" for line in logs.rstrip().splitlines()) or "    (no output)"
+        message = f"{component} {problem}; its last log lines:\n{lines}"
+        super().__init__(message + (f"\n  hint: {hint}" if hint else ""))

@@ -169,7 +169,7 @@ class Images:
             self._docker_build(name, Path(context))
 
     def _docker_build(self, name: str, context: Path) -> None:
-        shutil.copyfile(self.recipes / name / "Dockerfile", context / "Dockerfile")
+        shutil.copytree(self.recipes / name, context, dirs_exist_ok=True)
         ref = self.ref(name)
         with self.status.step(f"Building {ref}") as step:
             output = self.client.api.build(

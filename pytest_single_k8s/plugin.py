@@ -7,15 +7,21 @@ Every setting is spelled four ways, mechanically: CLI `--k8s-version`, ini
 from __future__ import annotations
 
 import contextlib
+import re
+import secrets
 import sys
+from collections.abc import Iterator
 
+import kubernetes.client
 import pytest
 
 from . import engine, versions
+from .cluster import Cluster, plan_cluster
 from .errors import DockerUnavailable
 from .images import Images, Versions
 from .paths import cache_dir
 from .progress import Status
+from .waiting import wait_for
 
 DEFAULT_VERSION = "latest"
 
@@ -57,14 +63,60 @@ class _TerminalStream:
         return sys.stderr.isatty()
 
 
+def _status(config: pytest.Config) -> Status:
+    return Status(_TerminalStream(config))
+
+
+@pytest.fixture(autouse=True)
+def _k8s_marker(request: pytest.FixtureRequest) -> None:
+    """A test marked `k8s` gets the cluster, whether or not it names a fixture."""
+    if request.node.get_closest_marker("k8s") is not None:
+        request.getfixturevalue("k8s_cluster")
+
+
 @pytest.fixture(scope="session")
 def k8s_images(pytestconfig: pytest.Config) -> Images:
-    """The cluster's images, built if missing (cached under content-addressed tags)."""
+    """The cluster's images, built if missing (cached under content-addressed tags).
+
+    Where no Docker engine answers, every test that needs them is skipped with
+    a reason that says how to get one.
+    """
     try:
         client = engine.connect()
     except DockerUnavailable as error:
-        pytest.skip(str(error))
+        pytest.skip(f"pytest-single-k8s: {error}")
     version = versions.resolve(requested_version(pytestconfig), versions.served_releases(cache_dir()))
-    images = Images(client, Versions(kubernetes=version), Status(_TerminalStream(pytestconfig)))
+    images = Images(client, Versions(kubernetes=version), _status(pytestconfig))
     images.ensure()
     return images
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster(pytestconfig: pytest.Config, k8s_images: Images) -> Iterator[Cluster]:
+    """A running single-node cluster for the whole session, deleted at its end."""
+    status = _status(pytestconfig)
+    plan = plan_cluster(k8s_images.client, k8s_images, k8s_images.versions.kubernetes)
+    cluster = Cluster(k8s_images.client, plan, status)
+    cluster.create(k8s_images)
+    try:
+        yield cluster
+    finally:
+        cluster.delete()
+
+
+@pytest.fixture
+def k8s_client(k8s_cluster: Cluster) -> kubernetes.client.ApiClient:
+    """A `kubernetes` ApiClient with admin rights on the session's cluster."""
+    return k8s_cluster.api_client
+
+
+@pytest.fixture
+def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster) -> Iterator[str]:
+    """A fresh namespace for one test (its default ServiceAccount ready), deleted afterwards."""
+    core = kubernetes.client.CoreV1Api(k8s_cluster.api_client)
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
+    name = f"{slug or 'test'}-{secrets.token_hex(3)}"
+    core.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
+    wait_for(lambda: core.read_namespaced_service_account("default", name), f"ServiceAccount {name}/default", 30)
+    yield name
+    core.delete_namespace(name)

@@ -14,16 +14,18 @@ class WaitTimeout(TimeoutError):
     """A wait ran out of time; the message names what was awaited and the last failure."""
 
 
-def wait_for(check: Callable[[], T], what: str, timeout: float, interval: float = 0.2) -> T:
+def wait_for(check: Callable[[], T], what: str, timeout: float, interval: float = 0.2,
+             fatal: tuple[type[BaseException], ...] = ()) -> T:
     """Call `check` until it returns without raising; return its value.
 
-    An exception from `check` means "not yet". After `timeout` seconds a
-    WaitTimeout says what was awaited and how the last attempt failed.
+    An exception from `check` means "not yet", except one of `fatal`, which is
+    raised at once. After `timeout` seconds a WaitTimeout says what was awaited
+    and how the last attempt failed.
     """
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(timeout),
         wait=tenacity.wait_fixed(interval),
-        retry=tenacity.retry_if_exception_type(Exception),
+        retry=tenacity.retry_if_exception(lambda error: isinstance(error, Exception) and not isinstance(error, fatal)),
         reraise=False,
     )
     try:

@@ -1,0 +1,122 @@
+"""Waiting until a new cluster serves pods: every wait has a deadline and names its component.
+
+The apiserver comes first; then the scheduler, the controller-manager, the node,
+the default ServiceAccount and kube-proxy are awaited in parallel. If any of our
+containers exits meanwhile, the wait fails at once with that container's last
+log lines instead of running into its deadline.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ssl
+import threading
+import time
+import urllib.request
+from typing import TYPE_CHECKING
+
+import kubernetes.client
+
+from . import components as c
+from .errors import ComponentFailed
+from .progress import Status
+from .waiting import WaitTimeout, wait_for
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+HINTS = {
+    c.KUBELET: "the kubelet needs a privileged container, the host's PID namespace and the Docker socket; "
+               "see its log above",
+    c.APISERVER: "check the flags in its log; an extra flag that is wrong stops it at start",
+}
+
+
+class Readiness:
+    def __init__(self, cluster: Cluster, status: Status, timeout: float = 120.0, interval: float = 0.1) -> None:
+        self.cluster = cluster
+        self.status = status
+        self.timeout = timeout
+        self.interval = interval
+        self._tls = ssl.create_default_context(cafile=cluster.plan.pki("ca.crt"))
+        self._failed = threading.Event()
+        self._last_container_check = 0.0
+
+    def wait_apiserver(self) -> None:
+        self._until(c.APISERVER, "/readyz", lambda: self._https(f"{self.cluster.server}/readyz"))
+
+    def wait_rest(self) -> None:
+        plan = self.cluster.plan
+        checks = {
+            f"{c.SCHEDULER} /healthz":
+                (c.SCHEDULER, lambda: self._https(f"https://{plan.network_ip}:{c.SCHEDULER_PORT}/healthz")),
+            f"{c.CONTROLLER_MANAGER} /healthz":
+                (c.CONTROLLER_MANAGER,
+                 lambda: self._https(f"https://{plan.network_ip}:{c.CONTROLLER_MANAGER_PORT}/healthz")),
+            "node Ready": (c.KUBELET, self._node_ready),
+            "ServiceAccount default/default": (c.CONTROLLER_MANAGER, self._default_service_account),
+            f"{c.PROXY} /healthz": (c.PROXY, lambda: _http(f"http://127.0.0.1:{c.PROXY_HEALTHZ_PORT}/healthz")),
+        }
+        with self.status.step(f"Waiting for {', '.join(checks)}"):
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(checks)) as pool:
+                futures = [pool.submit(self._until, component, what, check)
+                           for what, (component, check) in checks.items()]
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        future.result()
+                finally:
+                    self._failed.set()  # stop the other waits early if one failed
+
+    def _until(self, component: str, what: str, check) -> None:
+        def attempt():
+            if self._failed.is_set():
+                return None  # another wait failed: that error is the one to report
+            self._check_containers()
+            return check()
+
+        try:
+            wait_for(attempt, f"{component} {what}", timeout=self.timeout, interval=self.interval,
+                     fatal=(ComponentFailed,))
+        except WaitTimeout as error:
+            self._failed.set()
+            raise ComponentFailed(component, f"was not ready: {error}", self.cluster.logs(component, tail=30),
+                                  HINTS.get(component, "")) from error
+        except ComponentFailed:
+            self._failed.set()
+            raise
+
+    def _check_containers(self) -> None:
+        """Fail at once if a component container has exited (checked at most every 0.5 s)."""
+        now = time.monotonic()
+        if now - self._last_container_check < 0.5:
+            return
+        self._last_container_check = now
+        filters = {"label": f"{c.CLUSTER_LABEL}={self.cluster.plan.cluster_id}", "status": "exited"}
+        for container in self.cluster.docker.containers.list(all=True, filters=filters):
+            component = container.labels.get(c.COMPONENT_LABEL, container.name)
+            if component in c.COMPONENTS or component == c.NETWORK:
+                code = container.attrs["State"]["ExitCode"]
+                raise ComponentFailed(component, f"exited with status {code} while the cluster started",
+                                  container.logs(tail=30).decode(errors="replace"), HINTS.get(component, ""))
+
+    def _https(self, url: str) -> str:
+        with urllib.request.urlopen(url, timeout=2, context=self._tls) as response:
+            body = response.read().decode()
+        if body.strip() != "ok":
+            raise RuntimeError(f"{url} answered {body[:200]!r}")
+        return body
+
+    def _node_ready(self) -> None:
+        node = kubernetes.client.CoreV1Api(self.cluster.api_client).read_node(self.cluster.plan.node_name)
+        ready = [x for x in node.status.conditions or [] if x.type == "Ready"]
+        if not ready or ready[0].status != "True":
+            raise RuntimeError(f"node condition Ready is {ready[0].status if ready else 'absent'}: "
+                               f"{ready[0].message if ready else ''}")
+
+    def _default_service_account(self) -> None:
+        kubernetes.client.CoreV1Api(self.cluster.api_client).read_namespaced_service_account("default", "default")
+
+
+def _http(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        response.read()

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from pytest_single_k8s import components as c
+from pytest_single_k8s.components import ClusterPlan
+
+
+def plan(version="v1.37.2", **overrides):
+    values = dict(
+        cluster_id="abcd1234", directory=Path("/tmp/pytest-single-k8s-abcd1234-x"), version=version,
+        images={"kubernetes": "k:1", "etcd": "e:1", "pause": "p:1"}, network_ip="172.17.0.2",
+        node_ip="172.17.0.1", pod_cidr="172.17.0.0/16", cgroup_driver="cgroupfs",
+        docker_socket="/var/run/docker.sock", docker_root="/var/lib/docker",
+    )
+    return ClusterPlan(**{**values, **overrides})
+
+
+def by_component(p):
+    return {spec.component: spec for spec in p.specs()}
+
+
+def test_seven_components_and_the_network_holder_all_labelled():
+    specs = by_component(plan())
+    assert set(specs) == {*c.COMPONENTS, c.NETWORK}
+    assert plan().labels(c.ETCD, "host:1") == {c.CLUSTER_LABEL: "abcd1234", c.COMPONENT_LABEL: c.ETCD,
+                                                 c.OWNER_LABEL: "host:1"}
+
+
+def test_only_the_apiserver_is_published_and_only_on_loopback():
+    specs = by_component(plan(apiserver_host_port=16443))
+    assert specs[c.NETWORK].ports == {"6443/tcp": ("127.0.0.1", 16443)}
+    assert [s.component for s in specs.values() if s.ports] == [c.NETWORK]
+    for component in (c.ETCD, c.APISERVER, c.SCHEDULER, c.CONTROLLER_MANAGER, c.KUBECTL):
+        assert specs[component].network_mode == "container:pytest-single-k8s-abcd1234-network"
+
+
+def test_apiserver_is_secured_as_a_real_cluster():
+    command = by_component(plan())[c.APISERVER].command
+    assert "--authorization-mode=Node,RBAC" in command
+    assert "--enable-admission-plugins=NodeRestriction" in command
+    assert "--advertise-address=172.17.0.2" in command
+    assert not [flag for flag in command if "insecure" in flag]
+
+
+def test_etcd_requires_client_certificates_and_skips_fsync():
+    command = by_component(plan())[c.ETCD].command
+    assert "--client-cert-auth=true" in command and "--peer-client-cert-auth=true" in command
+    assert "--unsafe-no-fsync=true" in command
+    assert all(url.startswith("https://127.0.0.1") for flag in command if "-urls=" in flag
+               for url in flag.split("=", 1)[1].split(","))
+
+
+@pytest.mark.parametrize("version, gated", [("v1.35.4", False), ("v1.36.3", True), ("v1.37.2", True)])
+def test_websocket_gate_only_where_it_exists(version, gated):
+    p = plan(version)
+    assert ("--feature-gates=ExtendWebSocketsToKubelet=false" in by_component(p)[c.APISERVER].command) == gated
+    assert (p.kubelet_config()["featureGates"] == {"ExtendWebSocketsToKubelet": False}) == gated
+
+
+def test_kubelet_keeps_local_images_and_shares_its_root_with_the_engine():
+    p = plan()
+    config = p.kubelet_config()
+    assert config["imageGCHighThresholdPercent"] == 100
+    assert config["evictionHard"] == {"imagefs.available": "0%", "nodefs.available": "0%", "nodefs.inodesFree": "0%"}
+    assert config["failCgroupV1"] is False
+    assert config["authentication"]["anonymous"]["enabled"] is False
+    kubelet = by_component(p)[c.KUBELET]
+    assert f"{p.kubelet_root}:{p.kubelet_root}:rshared" in kubelet.volumes
+    assert kubelet.privileged and kubelet.pid_mode == "host" and kubelet.network_mode == "host"
+    assert f"--pod-infra-container-image=p:1" in kubelet.command
+
+
+def test_kube_proxy_leaves_host_sysctls_alone_and_serves_node_ports_on_the_bridge_only():
+    config = plan().proxy_config()
+    assert config["mode"] == "iptables"
+    assert config["nodePortAddresses"] == ["172.17.0.1/32"]
+    assert config["conntrack"]["maxPerCore"] == 0
+    assert config["iptables"]["localhostNodePorts"] is False
+
+
+def test_extra_args_reach_their_component():
+    specs = by_component(plan(extra_args={c.APISERVER: ("--v=4",), c.KUBELET: ("--v=3",)}))
+    assert specs[c.APISERVER].command[-1] == "--v=4"
+    assert specs[c.KUBELET].command[-1] == "--v=3"
