@@ -7,16 +7,12 @@ its labels (components.CLUSTER_LABEL), so deletion works from Docker's state.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-import datetime
 import ipaddress
 import os
 import secrets
-import shutil
-import socket
 import tempfile
-from collections.abc import Callable, Iterable
+import time
 from pathlib import Path
 
 import docker
@@ -24,14 +20,14 @@ import docker.errors
 import kubernetes.client
 
 from . import components as c
+from . import ownership
 from .components import ClusterPlan, ContainerSpec
 from .errors import ComponentFailed, SingleK8sError
 from .images import Images
 from .pki import CLIENT, SERVER, Identity, Pki
 from .progress import Status
 from .readiness import Readiness
-
-POD_UID_LABEL = "io.kubernetes.pod.uid"
+from .teardown import delete_cluster, host_helper, parallel
 
 
 class Cluster:
@@ -41,9 +37,26 @@ class Cluster:
         self.docker = client
         self.plan = plan
         self.status = status
-        self.started_at = datetime.datetime.now(datetime.timezone.utc)
+        self.created_clock = time.monotonic()
+        self.timings: dict[str, float] = {}  # seconds from the start of create() to each readiness check passing
         self.api_port: int | None = None
         self._api_client: kubernetes.client.ApiClient | None = None
+
+    # -- sharing one cluster between processes (pytest-xdist workers) ----------
+
+    def state(self) -> dict:
+        """What another process needs to attach to this running cluster (JSON-ready)."""
+        return {"plan": {**dataclasses.asdict(self.plan), "directory": str(self.plan.directory)},
+                "api_port": self.api_port}
+
+    @classmethod
+    def attach(cls, client: docker.DockerClient, state: dict, status: Status) -> Cluster:
+        plan = dict(state["plan"])
+        plan["directory"] = Path(plan["directory"])
+        plan["extra_args"] = {k: tuple(v) for k, v in plan["extra_args"].items()}
+        cluster = cls(client, ClusterPlan(**plan), status)
+        cluster.api_port = state["api_port"]
+        return cluster
 
     # -- what tests use --------------------------------------------------------
 
@@ -103,10 +116,11 @@ class Cluster:
 
     def _create(self, images: Images) -> None:
         plan = self.plan
+        self.created_clock = time.monotonic()
         with self.status.step("Preparing network, mounts and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
                 (plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-            _parallel([lambda: self._run(plan.network()), self._share_kubelet_root])
+            parallel([self._start_reaper, lambda: self._run(plan.network()), self._share_kubelet_root])
             network = self.container(c.NETWORK)
             network.reload()
             self.plan = plan = _with_network_ip(plan, network)
@@ -120,16 +134,16 @@ class Cluster:
         specs = [spec for spec in plan.specs() if spec.component != c.NETWORK]
         readiness = Readiness(self, self.status)
         with self.status.step(f"Starting Kubernetes {plan.version}: {', '.join(c.COMPONENTS)}"):
-            _parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component not in late])
+            parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component not in late])
             readiness.wait_apiserver()
-            _parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component in late])
+            parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component in late])
         readiness.wait_rest()
 
     def _run(self, spec: ContainerSpec) -> None:
         try:
             self.docker.containers.run(
                 spec.image, spec.command, name=self.plan.container_name(spec.component), detach=True,
-                labels=self.plan.labels(spec.component, owner()), network_mode=spec.network_mode,
+                labels=self.plan.labels(spec.component, ownership.current()), network_mode=spec.network_mode,
                 pid_mode=spec.pid_mode, privileged=spec.privileged, volumes=spec.volumes, ports=spec.ports,
                 environment=spec.environment, restart_policy={"Name": "no"},
                 log_config={"Type": "json-file", "Config": {"max-size": "10m"}},
@@ -137,48 +151,29 @@ class Cluster:
         except docker.errors.APIError as error:
             hint = ""
             if "port is already allocated" in str(error) or "address already in use" in str(error):
-                hint = "choose another apiserver port, or stop what listens there"
+                hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
             raise ComponentFailed(spec.component, f"could not start: {error.explanation or error}", "", hint) from error
 
-    def _share_kubelet_root(self) -> None:
-        self._host_helper(["host-mounts", self.plan.kubelet_root], f"share {self.plan.kubelet_root}")
+    def _start_reaper(self) -> None:
+        """A watcher that deletes this cluster if this process dies without doing so (images/kubernetes/reaper)."""
+        pid = ownership.owning_pid()
+        self.docker.containers.run(
+            self.plan.images["kubernetes"],
+            ["reaper", str(pid), str(ownership.start_time(pid)), self.plan.cluster_id, str(self.plan.directory)],
+            name=self.plan.container_name("reaper"), detach=True, auto_remove=True, privileged=True,
+            pid_mode="host", network_mode="host", volumes=[f"{self.plan.docker_socket}:/var/run/docker.sock:rw"],
+            labels={c.REAPER_LABEL: self.plan.cluster_id, c.OWNER_LABEL: ownership.current(),
+                    c.DIRECTORY_LABEL: str(self.plan.directory)},
+        )
 
-    def _host_helper(self, command: list[str], what: str) -> None:
-        """Run one of the kubernetes image's host scripts in a one-shot privileged container."""
-        try:
-            self.docker.containers.run(
-                self.plan.images["kubernetes"], command, privileged=True, pid_mode="host", network_mode="host",
-                remove=True, stderr=True, labels=self.plan.labels(command[-2], owner()),
-            )
-        except docker.errors.ContainerError as error:
-            output = error.stderr.decode(errors="replace") if error.stderr else ""
-            raise ComponentFailed(
-                command[-2], f"could not {what}", output,
-                "the kubelet needs a privileged container with the host's PID and network namespaces",
-            ) from error
+    def _share_kubelet_root(self) -> None:
+        host_helper(self.docker, self.plan.images["kubernetes"], ["host-mounts", self.plan.kubelet_root],
+                    {c.HELPER_LABEL: self.plan.cluster_id}, f"share {self.plan.kubelet_root}")
 
     def delete(self) -> None:
         """Remove pods, iptables rules, containers, mounts and files. Safe to call twice."""
         with self.status.step("Deleting the cluster"):
-            ours = self.docker.containers.list(all=True, filters={"label": f"{c.CLUSTER_LABEL}={self.plan.cluster_id}"})
-            node_agents = [x for x in ours if x.labels.get(c.COMPONENT_LABEL) in (c.KUBELET, c.PROXY)]
-            _parallel([lambda x=x: _remove(x) for x in node_agents])  # no kubelet may restart a pod now
-            _parallel([lambda x=x: _remove(x) for x in self._pod_containers()])
-            steps: list[Callable[[], None]] = [lambda x=x: _remove(x) for x in ours if x not in node_agents]
-            if self.plan.directory.exists():
-                steps.append(lambda: self._host_helper(
-                    ["with-host-iptables", "host-cleanup", str(self.plan.directory)], "clean up the host"))
-            _parallel(steps)
-            shutil.rmtree(self.plan.directory, ignore_errors=True)  # in case no helper could run
-
-    def _pod_containers(self) -> list:
-        """Containers that cri-dockerd made for this cluster's pods (created after it started)."""
-        found = []
-        for container in self.docker.containers.list(all=True, filters={"label": POD_UID_LABEL}):
-            created = datetime.datetime.fromisoformat(container.attrs["Created"][:26].rstrip("Z") + "+00:00")
-            if created >= self.started_at:
-                found.append(container)
-        return found
+            delete_cluster(self.docker, self.plan.cluster_id, self.plan.directory, self.plan.images["kubernetes"])
 
 
 def plan_cluster(client: docker.DockerClient, images: Images, version: str,
@@ -241,11 +236,6 @@ def write_pki(plan: ClusterPlan, host_server: str) -> Pki:
     return pki
 
 
-def owner() -> str:
-    """Who made a container: the reaper's key to whether its owner still lives."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _with_network_ip(plan: ClusterPlan, network) -> ClusterPlan:
     return dataclasses.replace(plan, network_ip=network.attrs["NetworkSettings"]["IPAddress"])
 
@@ -253,21 +243,3 @@ def _with_network_ip(plan: ClusterPlan, network) -> ClusterPlan:
 def _docker_socket() -> str:
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"
-
-
-def _remove(container) -> None:
-    try:
-        container.remove(force=True, v=True)
-    except docker.errors.NotFound:
-        pass
-
-
-def _parallel(steps: Iterable[Callable[[], object]]) -> None:
-    """Run independent steps at once; re-raise the first failure after all have ended."""
-    steps = list(steps)
-    if not steps:
-        return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(steps)) as pool:
-        futures = [pool.submit(step) for step in steps]
-    for future in futures:
-        future.result()

@@ -23,6 +23,9 @@ LABEL = "io.github.pytest-single-k8s"
 CLUSTER_LABEL = f"{LABEL}.cluster"
 COMPONENT_LABEL = f"{LABEL}.component"
 OWNER_LABEL = f"{LABEL}.owner"
+DIRECTORY_LABEL = f"{LABEL}.directory"
+REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, removed last
+HELPER_LABEL = f"{LABEL}.helper"  # one-shot helper containers
 DIRECTORY_PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
 
 NETWORK, ETCD, APISERVER = "network", "etcd", "kube-apiserver"
@@ -77,7 +80,8 @@ class ClusterPlan:
         return f"pytest-single-k8s-{self.cluster_id}-{component}"
 
     def labels(self, component: str, owner: str) -> dict[str, str]:
-        return {CLUSTER_LABEL: self.cluster_id, COMPONENT_LABEL: component, OWNER_LABEL: owner}
+        return {CLUSTER_LABEL: self.cluster_id, COMPONENT_LABEL: component, OWNER_LABEL: owner,
+                DIRECTORY_LABEL: str(self.directory)}
 
     def pki(self, name: str) -> str:
         return str(self.directory / "pki" / name)

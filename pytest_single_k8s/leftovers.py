@@ -18,13 +18,14 @@ POD_LABEL = "io.kubernetes.pod.uid"
 
 
 def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
-    found = [f"container: {x.name}" for x in client.containers.list(all=True, filters={"label": c.CLUSTER_LABEL})]
+    found = [f"container: {x.name}" for label in (c.CLUSTER_LABEL, c.REAPER_LABEL, c.HELPER_LABEL)
+             for x in client.containers.list(all=True, filters={"label": label})]
     found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": POD_LABEL})]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": c.CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": c.CLUSTER_LABEL})]
     output = client.containers.run(
         kubernetes_image, ["with-host-iptables", "host-leftovers", f"{tempfile.gettempdir()}/{c.DIRECTORY_PREFIX}"],
         privileged=True, pid_mode="host", network_mode="host", remove=True,
-        labels={c.LABEL + ".helper": "host-leftovers"},
+        labels={c.HELPER_LABEL: "host-leftovers"},
     )
     return found + output.decode().splitlines()

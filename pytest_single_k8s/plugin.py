@@ -1,7 +1,7 @@
 """pytest wiring: options, ini keys, the `k8s` marker and the fixtures. The work lives elsewhere.
 
-Every setting is spelled four ways, mechanically: CLI `--k8s-version`, ini
-`k8s_version`, and the same name in Python. Precedence: CLI > ini > default.
+Settings are listed once in settings.OPTIONS and spelled mechanically: CLI
+`--k8s-version`, ini `k8s_version`, field `version`. Precedence: CLI > ini > default.
 """
 
 from __future__ import annotations
@@ -15,34 +15,39 @@ from collections.abc import Iterator
 import kubernetes.client
 import pytest
 
-from . import engine, versions
+from . import engine, reaping, versions
 from .cluster import Cluster, plan_cluster
 from .errors import DockerUnavailable
 from .images import Images, Versions
 from .paths import cache_dir
 from .progress import Status
+from .settings import OPTIONS, Settings, resolve
+from .sharing import SharedCluster
 from .waiting import wait_for
-
-DEFAULT_VERSION = "latest"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("single-k8s", "a throwaway single-node Kubernetes cluster (pytest-single-k8s)")
-    group.addoption(
-        "--k8s-version", dest="k8s_version", default=None,
-        help="Kubernetes version: 'latest', a minor such as 1.36, or a release such as v1.37.2 "
-        "(ini: k8s_version; default: latest served by the Go module proxy)",
-    )
-    parser.addini("k8s_version", "Kubernetes version for pytest-single-k8s (see --k8s-version)", default=DEFAULT_VERSION)
+    for name, (flag, ini, help_text) in OPTIONS.items():
+        repeatable = name == "extra_args"
+        group.addoption(flag, dest=ini, default=None, action="append" if repeatable else "store",
+                        help=f"{help_text} (ini: {ini})")
+        parser.addini(ini, f"pytest-single-k8s: {help_text} (see {flag})", type="linelist" if repeatable else None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "k8s: the test uses the throwaway Kubernetes cluster of pytest-single-k8s")
 
 
+def settings(config: pytest.Config) -> Settings:
+    """The settings of this session: CLI > ini > default (see settings.py)."""
+    cli = {name: config.getoption(ini) for name, (_, ini, _) in OPTIONS.items()}
+    ini = {name: config.getini(ini) for name, (_, ini, _) in OPTIONS.items()}
+    return resolve(cli, ini)
+
+
 def requested_version(config: pytest.Config) -> str:
-    cli = config.getoption("k8s_version")
-    return cli if cli is not None else config.getini("k8s_version")
+    return settings(config).version
 
 
 class _TerminalStream:
@@ -85,23 +90,50 @@ def k8s_images(pytestconfig: pytest.Config) -> Images:
         client = engine.connect()
     except DockerUnavailable as error:
         pytest.skip(f"pytest-single-k8s: {error}")
-    version = versions.resolve(requested_version(pytestconfig), versions.served_releases(cache_dir()))
+    version = versions.resolve(settings(pytestconfig).version, versions.served_releases(cache_dir()))
     images = Images(client, Versions(kubernetes=version), _status(pytestconfig))
     images.ensure()
     return images
 
 
 @pytest.fixture(scope="session")
-def k8s_cluster(pytestconfig: pytest.Config, k8s_images: Images) -> Iterator[Cluster]:
-    """A running single-node cluster for the whole session, deleted at its end."""
-    status = _status(pytestconfig)
-    plan = plan_cluster(k8s_images.client, k8s_images, k8s_images.versions.kubernetes)
-    cluster = Cluster(k8s_images.client, plan, status)
-    cluster.create(k8s_images)
+def k8s_cluster(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, k8s_images: Images
+                ) -> Iterator[Cluster]:
+    """A running single-node cluster for the whole session (or xdist run), deleted at its end."""
+    status, chosen = _status(pytestconfig), settings(pytestconfig)
+    client = k8s_images.client
+
+    def create() -> Cluster:
+        reaping.wait_for_engine(client, status, chosen.wait_timeout)
+        plan = plan_cluster(client, k8s_images, k8s_images.versions.kubernetes, chosen.api_port,
+                            chosen.extra_args_by_component())
+        cluster = Cluster(client, plan, status)
+        cluster.create(k8s_images)
+        return cluster
+
+    worker = getattr(pytestconfig, "workerinput", None)
+    if worker is None:
+        cluster = create()
+        try:
+            yield cluster
+        finally:
+            cluster.delete()
+        return
+    shared = SharedCluster(tmp_path_factory.getbasetemp().parent, worker["testrunuid"])
+    clusters: list[Cluster] = []
+
+    def create_for_all() -> dict:
+        clusters.append(create())
+        return clusters[0].state()
+
+    def attach(state: dict) -> None:
+        clusters.append(Cluster.attach(client, state, status))
+
+    shared.join(create_for_all, attach)
     try:
-        yield cluster
+        yield clusters[0]
     finally:
-        cluster.delete()
+        shared.leave(clusters[0].delete)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ class Readiness:
         self._last_container_check = 0.0
 
     def wait_apiserver(self) -> None:
-        self._until(c.APISERVER, "/readyz", lambda: self._https(f"{self.cluster.server}/readyz"))
+        self._until(c.APISERVER, f"{c.APISERVER} /readyz", lambda: self._https(f"{self.cluster.server}/readyz"))
 
     def wait_rest(self) -> None:
         plan = self.cluster.plan
@@ -75,8 +75,9 @@ class Readiness:
             return check()
 
         try:
-            wait_for(attempt, f"{component} {what}", timeout=self.timeout, interval=self.interval,
+            wait_for(attempt, what, timeout=self.timeout, interval=self.interval,
                      fatal=(ComponentFailed,))
+            self.cluster.timings[what] = time.monotonic() - self.cluster.created_clock
         except WaitTimeout as error:
             self._failed.set()
             raise ComponentFailed(component, f"was not ready: {error}", self.cluster.logs(component, tail=30),

@@ -133,8 +133,6 @@ def test_logs_and_exec_through_the_python_client(k8s_client, k8s_namespace, ngin
 def test_a_pod_runs_an_image_built_on_the_host_with_no_load_step(k8s_client, k8s_namespace, k8s_images):
     tag = f"local/pytest-single-k8s-example:{k8s_namespace}"
     dockerfile = f"FROM {k8s_images.ref('debian')}\nRUN echo built on this host > /built\n".encode()
-    import io
-
     k8s_images.client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, rm=True)
     try:
         core = client.CoreV1Api(k8s_client)

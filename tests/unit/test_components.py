@@ -23,8 +23,9 @@ def by_component(p):
 def test_seven_components_and_the_network_holder_all_labelled():
     specs = by_component(plan())
     assert set(specs) == {*c.COMPONENTS, c.NETWORK}
-    assert plan().labels(c.ETCD, "host:1") == {c.CLUSTER_LABEL: "abcd1234", c.COMPONENT_LABEL: c.ETCD,
-                                                 c.OWNER_LABEL: "host:1"}
+    assert plan().labels(c.ETCD, "host:1:2") == {
+        c.CLUSTER_LABEL: "abcd1234", c.COMPONENT_LABEL: c.ETCD, c.OWNER_LABEL: "host:1:2",
+        c.DIRECTORY_LABEL: "/tmp/pytest-single-k8s-abcd1234-x"}
 
 
 def test_only_the_apiserver_is_published_and_only_on_loopback():
@@ -68,7 +69,7 @@ def test_kubelet_keeps_local_images_and_shares_its_root_with_the_engine():
     kubelet = by_component(p)[c.KUBELET]
     assert f"{p.kubelet_root}:{p.kubelet_root}:rshared" in kubelet.volumes
     assert kubelet.privileged and kubelet.pid_mode == "host" and kubelet.network_mode == "host"
-    assert f"--pod-infra-container-image=p:1" in kubelet.command
+    assert "--pod-infra-container-image=p:1" in kubelet.command
 
 
 def test_kube_proxy_leaves_host_sysctls_alone_and_serves_node_ports_on_the_bridge_only():

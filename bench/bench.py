@@ -1,0 +1,196 @@
+"""Benchmark: cluster start-up, first pod, nginx served, teardown, memory, cache check,
+and a bare-process baseline (etcd + kube-apiserver started as host processes, as envtest does).
+
+    python bench/bench.py [--runs 3] [--cold-build] [--k8s-version latest]
+
+Images must be built (the first run of the README's commands does it); with
+--cold-build the images are rebuilt first with an empty Go build cache (the Go
+module cache is kept: downloads are not what we measure). Every time is
+seconds from the moment a test session would ask for the cluster. The last line
+is one line of key=value pairs (medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import kubernetes.client  # noqa: E402
+from peak import tree_rss_kib  # noqa: E402
+
+from pytest_single_k8s import components as c  # noqa: E402
+from pytest_single_k8s import engine, versions  # noqa: E402
+from pytest_single_k8s.cluster import Cluster, plan_cluster, write_pki  # noqa: E402
+from pytest_single_k8s.images import Images, Versions  # noqa: E402
+from pytest_single_k8s.paths import cache_dir  # noqa: E402
+from pytest_single_k8s.progress import Status  # noqa: E402
+from pytest_single_k8s.waiting import wait_for  # noqa: E402
+
+WELCOME = "Welcome to nginx!"
+
+
+def cluster_run(client, images: Images) -> dict[str, float]:
+    started = time.monotonic()
+    cluster = Cluster(client, plan_cluster(client, images, images.versions.kubernetes), Status(io.StringIO()))
+    offset = cluster.created_clock = time.monotonic()
+    try:
+        cluster.create(images)
+        figures = {
+            "apiserver_ready_s": cluster.timings[f"{c.APISERVER} /readyz"] + offset - started,
+            "node_ready_s": cluster.timings["node Ready"] + offset - started,
+        }
+        core = kubernetes.client.CoreV1Api(cluster.api_client)
+        container = kubernetes.client.V1Container(name="nginx", image=images.ref("nginx"))
+        pod = kubernetes.client.V1Pod(metadata=kubernetes.client.V1ObjectMeta(name="nginx"),
+                                      spec=kubernetes.client.V1PodSpec(containers=[container]))
+        core.create_namespaced_pod("default", pod)
+
+        def running():
+            assert core.read_namespaced_pod("nginx", "default").status.phase == "Running"
+
+        wait_for(running, "the nginx pod to run", 60, interval=0.05)
+        figures["first_pod_running_s"] = time.monotonic() - started
+        page = wait_for(lambda: core.connect_get_namespaced_pod_proxy("nginx", "default"), "nginx", 30,
+                        interval=0.05)
+        assert WELCOME in page
+        figures["nginx_served_s"] = time.monotonic() - started
+        figures["memory_mib"], figures["memory_peak_mib"] = memory_of(client, cluster.plan.cluster_id)
+    finally:
+        before_teardown = time.monotonic()
+        cluster.delete()
+    figures["teardown_s"] = time.monotonic() - before_teardown
+    return figures
+
+
+def memory_of(client, cluster_id: str) -> tuple[float, float]:
+    """Working set (usage less inactive page cache, as `docker stats` shows) and the sum of per-container peaks."""
+    working = peak = 0
+    for container in client.containers.list(filters={"label": f"{c.CLUSTER_LABEL}={cluster_id}"}):
+        memory = container.stats(stream=False, one_shot=True)["memory_stats"]
+        inactive = memory.get("stats", {}).get("total_inactive_file", memory.get("stats", {}).get("inactive_file", 0))
+        working += memory["usage"] - inactive
+        peak += memory.get("max_usage", memory["usage"])
+    return working / 2**20, peak / 2**20
+
+
+def baseline_run(client, images: Images, binaries: Path) -> float:
+    """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
+    plan = dataclasses.replace(plan_cluster(client, images, images.versions.kubernetes), network_ip="127.0.0.1")
+    processes = []
+    try:
+        started = time.monotonic()
+        (plan.directory / "etcd").mkdir()
+        write_pki(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
+        for command in ([str(binaries / "etcd"), *plan.etcd().command[1:]],
+                        [str(binaries / "kube"), *plan.apiserver().command]):
+            processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
+
+        def ready():
+            url = f"https://127.0.0.1:{c.APISERVER_PORT}/readyz"
+            with urllib.request.urlopen(url, timeout=2, context=tls) as response:
+                assert response.read() == b"ok"
+
+        wait_for(ready, "the bare apiserver", 60, interval=0.1)
+        return time.monotonic() - started
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(plan.directory)
+
+
+def extract_binaries(client, images: Images, into: Path) -> None:
+    for image, path in (("kubernetes", "/usr/local/bin/kube"), ("etcd", "/usr/local/bin/etcd")):
+        container = client.containers.create(images.ref(image), ["true"])
+        try:
+            stream, _ = container.get_archive(path)
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+                archive.extractall(into)
+        finally:
+            container.remove(force=True)
+
+
+def cache_check() -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pytest_single_k8s", "images"], check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def cold_build(client, images: Images) -> dict[str, float]:
+    for image in images.listing():
+        if image.size is not None:
+            client.images.remove(image.ref, force=True)
+    with tempfile.TemporaryDirectory() as go_cache, tempfile.TemporaryDirectory() as work:
+        env = {**os.environ, "GOCACHE": go_cache, "PYTEST_SINGLE_K8S_CACHE": work}
+        started = time.monotonic()
+        process = subprocess.Popen([sys.executable, "-m", "pytest_single_k8s", "images", "--k8s-version",
+                                    images.versions.kubernetes], env=env, stdout=subprocess.DEVNULL)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_kib(process.pid))
+            time.sleep(0.2)
+        if process.returncode:
+            raise SystemExit("the cold build failed")
+        return {"cold_build_s": time.monotonic() - started, "cold_build_peak_mib": peak / 1024}
+
+
+def summary(name: str, values: list[float]) -> str:
+    return f"{name:22} median {statistics.median(values):7.2f}   min {min(values):7.2f}   max {max(values):7.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cold-build", action="store_true")
+    parser.add_argument("--k8s-version", default="latest")
+    args = parser.parse_args()
+
+    client = engine.connect()
+    version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
+    images = Images(client, Versions(kubernetes=version), Status())
+    extra = cold_build(client, images) if args.cold_build else {}
+    if images.missing():
+        raise SystemExit(f"images missing: {images.missing()}; run `python -m pytest_single_k8s images` first")
+
+    runs: dict[str, list[float]] = {}
+    for number in range(1, args.runs + 1):
+        figures = cluster_run(client, images)
+        figures["cache_check_s"] = cache_check()
+        print(f"run {number}: " + " ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
+        for key, value in figures.items():
+            runs.setdefault(key, []).append(value)
+    with tempfile.TemporaryDirectory() as binaries:
+        extract_binaries(client, images, Path(binaries))
+        baseline = [baseline_run(client, images, Path(binaries)) for _ in range(args.runs)]
+    print(f"baseline (bare etcd + kube-apiserver processes to /readyz): {' '.join(f'{b:.2f}' for b in baseline)}")
+
+    print(f"\nKubernetes {version}, {args.runs} runs, images cached, seconds from the fixture's start:")
+    for key, values in runs.items():
+        print(summary(key, values))
+    print(summary("baseline_apiserver_s", baseline))
+    medians = {key: statistics.median(values) for key, values in runs.items()}
+    medians["baseline_apiserver_s"] = statistics.median(baseline)
+    medians["apiserver_ready_ratio"] = medians["apiserver_ready_s"] / medians["baseline_apiserver_s"]
+    for key, value in extra.items():
+        print(f"{key:22} {value:7.1f}")
+    print(" ".join(f"{key}={value:.2f}" for key, value in {**medians, **extra}.items()))
+
+
+if __name__ == "__main__":
+    main()

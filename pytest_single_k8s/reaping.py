@@ -1,0 +1,79 @@
+"""Before a cluster starts: remove what dead owners left, and wait for live ones.
+
+One Docker engine runs one cluster at a time (two kubelets on one engine would
+treat each other's pods as orphans). A cluster whose owner process has died
+(SIGKILL, a crash, a machine that went down mid-run) is deleted here, at the
+latest, if its own reaper container has not done it within seconds. A cluster
+whose owner lives is waited for, with a message, until its session ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from . import components as c
+from . import ownership
+from .errors import SingleK8sError
+from .progress import Status
+from .teardown import delete_cluster
+from .waiting import WaitTimeout, wait_for
+
+
+def clusters_on_engine(client: docker.DockerClient) -> dict[str, dict[str, str]]:
+    """Every cluster id on the engine with the labels of one of its containers (owner, directory, image)."""
+    found: dict[str, dict[str, str]] = {}
+    for label in (c.CLUSTER_LABEL, c.REAPER_LABEL):
+        for container in client.containers.list(all=True, filters={"label": label}):
+            labels = {**container.labels, "image": container.attrs["Config"]["Image"]}
+            found.setdefault(container.labels[label], labels)
+    return found
+
+
+def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
+    """Delete every cluster whose owner has certainly ended; return their ids."""
+    reaped = []
+    for cluster_id, labels in clusters_on_engine(client).items():
+        owner = labels.get(c.OWNER_LABEL, "")
+        if not ownership.is_gone(owner):
+            continue
+        with status.step(f"Removing cluster {cluster_id}, left by process {owner} that ended"):
+            for reaper in client.containers.list(filters={"label": f"{c.REAPER_LABEL}={cluster_id}"}):
+                try:  # its reaper is at work: let it finish rather than race it
+                    reaper.wait(timeout=60)
+                except (docker.errors.NotFound, requests.exceptions.RequestException):
+                    pass
+            delete_cluster(client, cluster_id, Path(labels.get(c.DIRECTORY_LABEL, "/nonexistent")), labels["image"])
+        reaped.append(cluster_id)
+    return reaped
+
+
+def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float) -> None:
+    """Wait until no other live session's cluster runs on this engine."""
+    me = ownership.current()
+
+    def others() -> dict[str, str]:
+        reap_abandoned(client, status)
+        return {cid: labels.get(c.OWNER_LABEL, "?") for cid, labels in clusters_on_engine(client).items()
+                if labels.get(c.OWNER_LABEL) != me}
+
+    busy = others()
+    if not busy:
+        return
+    description = ", ".join(f"{cid} (owner {owner})" for cid, owner in busy.items())
+    with status.step(f"Waiting for the cluster of another session on this Docker engine to end: {description}"):
+        def free() -> None:
+            if others():
+                raise RuntimeError("still running")
+
+        try:
+            wait_for(free, "the other session's cluster to end", timeout, interval=1.0)
+        except WaitTimeout as error:
+            raise SingleK8sError(
+                f"another session's cluster still runs on this Docker engine after {timeout:.0f}s: {description}. "
+                "One engine runs one cluster at a time; wait for that session, or end it "
+                "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout"
+            ) from error

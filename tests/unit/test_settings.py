@@ -1,0 +1,34 @@
+import pytest
+
+from pytest_single_k8s.errors import SingleK8sError
+from pytest_single_k8s.settings import Settings, resolve
+
+
+def test_defaults_when_nothing_is_set():
+    assert resolve({}, {"version": "", "api_port": None, "extra_args": []}) == Settings()
+
+
+def test_cli_beats_ini_beats_default():
+    settings = resolve({"version": "1.36", "api_port": None}, {"version": "1.35", "api_port": "16443"})
+    assert settings.version == "1.36"
+    assert settings.api_port == 16443
+    assert settings.wait_timeout == 600.0
+
+
+def test_extra_args_group_by_component():
+    settings = resolve({"extra_args": ["kube-apiserver=--v=4", "kubelet=--v=2", "kube-apiserver=--profiling=false"]},
+                       {})
+    assert settings.extra_args_by_component() == {"kube-apiserver": ("--v=4", "--profiling=false"),
+                                                  "kubelet": ("--v=2",)}
+
+
+@pytest.mark.parametrize("item", ["apiserver=--v=4", "kube-apiserver", "kube-apiserver=v=4"])
+def test_bad_extra_args_are_refused_with_the_valid_components(item):
+    with pytest.raises(SingleK8sError, match="COMPONENT=--flag.*kube-apiserver, kube-scheduler"):
+        resolve({"extra_args": [item]}, {}).extra_args_by_component()
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_bad_ports_are_refused(port):
+    with pytest.raises(SingleK8sError, match="bad value for --k8s-apiserver-port / k8s_apiserver_port"):
+        resolve({"api_port": port}, {})
