@@ -90,14 +90,15 @@ def memory_of(client, cluster_id: str) -> tuple[float, float]:
 
 def baseline_run(client, images: Images, binaries: Path) -> float:
     """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
-    plan = dataclasses.replace(plan_cluster(client, images, images.versions.kubernetes), network_ip="127.0.0.1")
+    plan = plan_cluster(client, images, images.versions.kubernetes)
+    plan = dataclasses.replace(plan, network_ip=plan.node_ip)  # the apiserver refuses to advertise loopback
     processes = []
     try:
         started = time.monotonic()
-        (plan.directory / "etcd").mkdir()
+        (plan.directory / "etcd").mkdir(mode=0o700)
         write_pki(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
         for command in ([str(binaries / "etcd"), *plan.etcd().command[1:]],
-                        [str(binaries / "kube"), *plan.apiserver().command]):
+                        [str(binaries / "kube"), *plan.apiserver().command, "--bind-address=127.0.0.1"]):
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
 

@@ -115,28 +115,33 @@ class Cluster:
             raise
 
     def _create(self, images: Images) -> None:
+        """The order serves the apiserver first, since everything waits on it (bench/bench.py measures it):
+        the network holder, certificates, etcd and the apiserver; the rest once the apiserver is ready."""
         plan = self.plan
         self.created_clock = time.monotonic()
-        with self.status.step("Preparing network, mounts and certificates"):
+        specs = {spec.component: spec for spec in plan.specs()}
+        with self.status.step("Preparing network and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
                 (plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-            parallel([self._start_reaper, lambda: self._run(plan.network()), self._share_kubelet_root])
+            parallel([self._start_reaper, lambda: self._run(specs[c.NETWORK])])
             network = self.container(c.NETWORK)
             network.reload()
             self.plan = plan = _with_network_ip(plan, network)
+            specs = {spec.component: spec for spec in plan.specs()}
             self.api_port = int(network.attrs["NetworkSettings"]["Ports"][f"{c.APISERVER_PORT}/tcp"][0]["HostPort"])
             write_pki(plan, self.server)
             for name, text in plan.config_files().items():
                 Path(plan.etc(name)).write_text(text)
-        # The scheduler and controller-manager exit if the apiserver does not
-        # answer when they start; every other component retries on its own.
-        late = (c.SCHEDULER, c.CONTROLLER_MANAGER)
-        specs = [spec for spec in plan.specs() if spec.component != c.NETWORK]
         readiness = Readiness(self, self.status)
         with self.status.step(f"Starting Kubernetes {plan.version}: {', '.join(c.COMPONENTS)}"):
-            parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component not in late])
+            parallel([lambda: self._run(specs[c.ETCD]), lambda: self._run(specs[c.APISERVER])])
             readiness.wait_apiserver()
-            parallel([lambda spec=spec: self._run(spec) for spec in specs if spec.component in late])
+            # The scheduler and controller-manager would exit had they started before the apiserver answered.
+            parallel([
+                *(lambda name=name: self._run(specs[name]) for name in (c.SCHEDULER, c.CONTROLLER_MANAGER, c.PROXY,
+                                                                       c.KUBECTL)),
+                lambda: (self._share_kubelet_root(), self._run(specs[c.KUBELET])),
+            ])
         readiness.wait_rest()
 
     def _run(self, spec: ContainerSpec) -> None:

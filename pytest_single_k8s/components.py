@@ -159,6 +159,7 @@ class ClusterPlan:
             f"--authorization-kubeconfig={kubeconfig}", "--leader-elect=false", f"--secure-port={SCHEDULER_PORT}",
             f"--tls-cert-file={self.pki('kube-scheduler-server.crt')}",
             f"--tls-private-key-file={self.pki('kube-scheduler-server.key')}", "--profiling=false",
+            "--kube-api-qps=500", "--kube-api-burst=1000",
         ])
 
     def controller_manager(self) -> ContainerSpec:
@@ -173,6 +174,9 @@ class ClusterPlan:
             f"--root-ca-file={self.pki('ca.crt')}", "--use-service-account-credentials=true",
             f"--service-cluster-ip-range={SERVICE_CIDR}", "--allocate-node-cidrs=false",
             "--controllers=*,-bootstrapsigner,-tokencleaner", "--profiling=false",
+            # Building ~40 controllers makes ~80 requests; at the default 20 QPS
+            # the client-side limiter alone delayed the first ServiceAccount by 5 s.
+            "--kube-api-qps=500", "--kube-api-burst=1000",
         ])
 
     def kubectl(self) -> ContainerSpec:
@@ -203,8 +207,8 @@ class ClusterPlan:
                 # (secrets, tokens) must be seen by the engine that starts pods.
                 f"{root}:{root}:rshared",
                 f"{self.docker_socket}:/var/run/docker.sock:rw",
-                # cri-dockerd links pod logs to the engine's own json log files.
-                f"{self.docker_root}:{self.docker_root}:ro",
+                # cri-dockerd links pod logs to the engine's json log files and rewrites sandboxes' resolv.conf.
+                f"{self.docker_root}:{self.docker_root}:rw",
                 "/sys/fs/cgroup:/sys/fs/cgroup:rw",
                 "/lib/modules:/lib/modules:ro",
             ],

@@ -21,6 +21,7 @@ from .errors import DockerUnavailable
 from .images import Images, Versions
 from .paths import cache_dir
 from .progress import Status
+from .readiness import namespace_ready
 from .settings import OPTIONS, Settings, resolve
 from .sharing import SharedCluster
 from .waiting import wait_for
@@ -144,11 +145,11 @@ def k8s_client(k8s_cluster: Cluster) -> kubernetes.client.ApiClient:
 
 @pytest.fixture
 def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster) -> Iterator[str]:
-    """A fresh namespace for one test (its default ServiceAccount ready), deleted afterwards."""
+    """A fresh namespace for one test, ready for pods, deleted afterwards."""
     core = kubernetes.client.CoreV1Api(k8s_cluster.api_client)
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
     name = f"{slug or 'test'}-{secrets.token_hex(3)}"
     core.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
-    wait_for(lambda: core.read_namespaced_service_account("default", name), f"ServiceAccount {name}/default", 30)
+    wait_for(lambda: namespace_ready(k8s_cluster.api_client, name), f"namespace {name} to take pods", 30)
     yield name
     core.delete_namespace(name)

@@ -54,7 +54,8 @@ class Readiness:
                 (c.CONTROLLER_MANAGER,
                  lambda: self._https(f"https://{plan.network_ip}:{c.CONTROLLER_MANAGER_PORT}/healthz")),
             "node Ready": (c.KUBELET, self._node_ready),
-            "ServiceAccount default/default": (c.CONTROLLER_MANAGER, self._default_service_account),
+            "namespace default ready for pods": (c.CONTROLLER_MANAGER, lambda: namespace_ready(self.cluster.api_client,
+                                                                                              "default")),
             f"{c.PROXY} /healthz": (c.PROXY, lambda: _http(f"http://127.0.0.1:{c.PROXY_HEALTHZ_PORT}/healthz")),
         }
         with self.status.step(f"Waiting for {', '.join(checks)}"):
@@ -114,8 +115,14 @@ class Readiness:
             raise RuntimeError(f"node condition Ready is {ready[0].status if ready else 'absent'}: "
                                f"{ready[0].message if ready else ''}")
 
-    def _default_service_account(self) -> None:
-        kubernetes.client.CoreV1Api(self.cluster.api_client).read_namespaced_service_account("default", "default")
+
+
+def namespace_ready(api_client: kubernetes.client.ApiClient, namespace: str) -> None:
+    """Raises until pods can start in the namespace: its default ServiceAccount exists
+    (admission needs it) and so does kube-root-ca.crt (every token volume mounts it)."""
+    core = kubernetes.client.CoreV1Api(api_client)
+    core.read_namespaced_service_account("default", namespace)
+    core.read_namespaced_config_map("kube-root-ca.crt", namespace)
 
 
 def _http(url: str) -> None:
