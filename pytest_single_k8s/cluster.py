@@ -98,10 +98,18 @@ class Cluster:
         return stdout
 
     def stop(self, component: str, timeout: int = 10) -> None:
+        """Stop one component's container (SIGTERM, then SIGKILL after `timeout` seconds)."""
         self.container(component).stop(timeout=timeout)
 
     def start(self, component: str) -> None:
+        """Start a stopped component and wait until it is ready again."""
         self.container(component).start()
+        Readiness(self, self.status).wait_component(component)
+
+    def restart(self, component: str, timeout: int = 10) -> None:
+        """Restart one component and wait until it is ready again."""
+        self.container(component).restart(timeout=timeout)
+        Readiness(self, self.status).wait_component(component)
 
     # -- lifecycle ---------------------------------------------------------------
 

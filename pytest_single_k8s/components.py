@@ -189,6 +189,8 @@ class ClusterPlan:
             "cri-dockerd", f"--container-runtime-endpoint={CRI_SOCKET}", "--network-plugin=",
             f"--pod-infra-container-image={self.images['pause']}", "--docker-endpoint=unix:///var/run/docker.sock",
             f"--cri-dockerd-root-directory={self.directory / 'cri-dockerd'}", "--log-level=warn",
+            # exec/attach/port-forward streams: the kubelet beside it is the only client (default: all addresses)
+            "--streaming-bind-addr=127.0.0.1:0",
         ]
         kubelet = [
             f"--config={self.etc('kubelet.json')}", f"--kubeconfig={self.pki('kubelet.kubeconfig')}",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import kubernetes.client
 import pytest
 
-from . import engine, reaping, versions
+from . import engine, preflight, reaping, versions
 from .cluster import Cluster, plan_cluster
 from .errors import DockerUnavailable
 from .images import Images, Versions
@@ -87,11 +87,14 @@ def k8s_images(pytestconfig: pytest.Config) -> Images:
     Where no Docker engine answers, every test that needs them is skipped with
     a reason that says how to get one.
     """
+    chosen = settings(pytestconfig)
     try:
         client = engine.connect()
     except DockerUnavailable as error:
+        if chosen.require:
+            raise
         pytest.skip(f"pytest-single-k8s: {error}")
-    version = versions.resolve(settings(pytestconfig).version, versions.served_releases(cache_dir()))
+    version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
     images = Images(client, Versions(kubernetes=version), _status(pytestconfig))
     images.ensure()
     return images
@@ -106,6 +109,7 @@ def k8s_cluster(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
 
     def create() -> Cluster:
         reaping.wait_for_engine(client, status, chosen.wait_timeout)
+        preflight.check(client, k8s_images.ref("kubernetes"))
         plan = plan_cluster(client, k8s_images, k8s_images.versions.kubernetes, chosen.api_port,
                             chosen.extra_args_by_component())
         cluster = Cluster(client, plan, status)

@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import kubernetes.client
@@ -42,31 +43,49 @@ class Readiness:
         self._failed = threading.Event()
         self._last_container_check = 0.0
 
-    def wait_apiserver(self) -> None:
-        self._until(c.APISERVER, f"{c.APISERVER} /readyz", lambda: self._https(f"{self.cluster.server}/readyz"))
-
-    def wait_rest(self) -> None:
-        plan = self.cluster.plan
-        checks = {
+    def checks(self) -> dict[str, tuple[str, Callable[[], object]]]:
+        """Every readiness check: what it shows -> (the component it is about, the check)."""
+        plan, server = self.cluster.plan, self.cluster.server
+        return {
+            f"{c.APISERVER} /readyz": (c.APISERVER, lambda: self._https(f"{server}/readyz")),
             f"{c.SCHEDULER} /healthz":
                 (c.SCHEDULER, lambda: self._https(f"https://{plan.network_ip}:{c.SCHEDULER_PORT}/healthz")),
             f"{c.CONTROLLER_MANAGER} /healthz":
                 (c.CONTROLLER_MANAGER,
                  lambda: self._https(f"https://{plan.network_ip}:{c.CONTROLLER_MANAGER_PORT}/healthz")),
             "node Ready": (c.KUBELET, self._node_ready),
-            "namespace default ready for pods": (c.CONTROLLER_MANAGER, lambda: namespace_ready(self.cluster.api_client,
-                                                                                              "default")),
+            f"{c.KUBELET} /healthz": (c.KUBELET, lambda: _http(f"http://127.0.0.1:{c.KUBELET_HEALTHZ_PORT}/healthz")),
+            "namespace default ready for pods":
+                (c.CONTROLLER_MANAGER, lambda: namespace_ready(self.cluster.api_client, "default")),
             f"{c.PROXY} /healthz": (c.PROXY, lambda: _http(f"http://127.0.0.1:{c.PROXY_HEALTHZ_PORT}/healthz")),
         }
-        with self.status.step(f"Waiting for {', '.join(checks)}"):
-            with concurrent.futures.ThreadPoolExecutor(max_workers=len(checks)) as pool:
-                futures = [pool.submit(self._until, component, what, check)
-                           for what, (component, check) in checks.items()]
+
+    def wait_apiserver(self) -> None:
+        self.wait([f"{c.APISERVER} /readyz"])
+
+    def wait_rest(self) -> None:
+        self.wait([what for what in self.checks() if what not in (f"{c.APISERVER} /readyz", f"{c.KUBELET} /healthz")])
+
+    def wait_component(self, component: str) -> None:
+        """After a restart: the component's own checks (etcd: through the apiserver's)."""
+        wanted = c.APISERVER if component == c.ETCD else component
+        # A restarted kubelet's node stays Ready in the API for a while: its own /healthz tells.
+        self.wait([what for what, (owner, _) in self.checks().items() if owner == wanted and what != "node Ready"])
+
+    def wait(self, names: list[str]) -> None:
+        """Run the named checks in parallel until all pass; the first failure stops the rest."""
+        checks = self.checks()
+        if not names:
+            return
+        with self.status.step(f"Waiting for {', '.join(names)}"):
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+                futures = [pool.submit(self._until, checks[what][0], what, checks[what][1]) for what in names]
                 try:
                     for future in concurrent.futures.as_completed(futures):
                         future.result()
                 finally:
                     self._failed.set()  # stop the other waits early if one failed
+            self._failed.clear()
 
     def _until(self, component: str, what: str, check) -> None:
         def attempt():

@@ -5,6 +5,7 @@
     api_port     --k8s-apiserver-port   k8s_apiserver_port  a free port Docker picks
     extra_args   --k8s-extra-arg        k8s_extra_args      none ("COMPONENT=--flag=value", repeatable)
     wait_timeout --k8s-wait-timeout     k8s_wait_timeout    600 (seconds to wait for another session's cluster)
+    require      --k8s-require          k8s_require         false (true: no Docker engine is an error, not a skip)
 
 Precedence, written once: CLI > ini > default. A CLI value always wins, even a
 falsy one; an ini key that is absent or empty means "not set".
@@ -24,6 +25,7 @@ class Settings:
     api_port: int | None = None
     extra_args: tuple[str, ...] = ()
     wait_timeout: float = 600.0
+    require: bool = False
 
     def extra_args_by_component(self) -> dict[str, tuple[str, ...]]:
         by_component: dict[str, tuple[str, ...]] = {}
@@ -46,6 +48,8 @@ OPTIONS = {  # field -> (CLI flag, ini key, help)
                    "an extra flag for one component, as COMPONENT=--flag=value (repeatable)"),
     "wait_timeout": ("--k8s-wait-timeout", "k8s_wait_timeout",
                      "seconds to wait for another session's cluster on the same Docker engine"),
+    "require": ("--k8s-require", "k8s_require",
+                "fail (instead of skipping) the k8s tests when no Docker engine answers: true or false"),
 }
 
 
@@ -71,6 +75,10 @@ def _convert(name: str, value: object) -> object:
             return port
         if name == "wait_timeout":
             return float(value)  # type: ignore[arg-type]
+        if name == "require":
+            if str(value).lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(value)
+            return str(value).lower() in ("true", "1", "yes")
         if name == "extra_args":
             return tuple(value.split() if isinstance(value, str) else value)  # type: ignore[union-attr]
         return str(value)

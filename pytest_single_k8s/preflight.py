@@ -1,0 +1,45 @@
+"""Checks, before a cluster starts, that this Docker engine can grant what the kubelet needs.
+
+The kubelet and kube-proxy run in privileged containers with the host's PID and
+network namespaces. Some hosts cannot start such a container: a VM or sandbox
+whose capability bounding set lacks CAP_SYS_RESOURCE makes runc refuse
+(`unable to apply caps`); a rootless engine has no host namespaces to share.
+Each problem is reported with what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import docker
+import docker.errors
+
+from . import components as c
+from .errors import SingleK8sError
+
+
+class PreflightError(SingleK8sError):
+    """This host's Docker engine cannot run the node's components."""
+
+
+def check(client: docker.DockerClient, image: str, runtime: str | None = None) -> None:
+    """Raise PreflightError if the engine cannot run a privileged host-namespace container."""
+    info = client.info()
+    if any("rootless" in option for option in info.get("SecurityOptions", [])):
+        raise PreflightError(
+            "this Docker engine runs rootless: the kubelet needs the host's PID and network namespaces and "
+            "privileged containers, which a rootless engine cannot grant. Use a rootful engine "
+            "(e.g. `bash pytest_single_k8s/host/setup.sh` as root on Debian)"
+        )
+    try:
+        client.containers.run(image, ["true"], privileged=True, pid_mode="host", network_mode="host",
+                              remove=True, runtime=runtime, labels={c.HELPER_LABEL: "preflight"})
+    except docker.errors.APIError as error:
+        text = str(error)
+        if "apply caps" in text or "operation not permitted" in text:
+            raise PreflightError(
+                "this host cannot start a privileged container (the kubelet and kube-proxy need one): "
+                f"{error.explanation or text}. The likely cause is a capability bounding set without "
+                "CAP_SYS_RESOURCE (see CapBnd in /proc/self/status), as in some VMs. Fix: run dockerd with the "
+                "runtime wrapper that `pytest_single_k8s/host/setup.sh` installs (it drops that capability and "
+                "clamps negative OOM scores before calling runc)"
+            ) from error
+        raise PreflightError(f"this host cannot start a privileged container: {error.explanation or text}") from error
