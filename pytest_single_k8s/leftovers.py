@@ -13,6 +13,7 @@ import tempfile
 import docker
 
 from . import components as c
+from . import oneshot
 
 POD_LABEL = "io.kubernetes.pod.uid"
 
@@ -23,9 +24,8 @@ def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
     found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": POD_LABEL})]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": c.CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": c.CLUSTER_LABEL})]
-    output = client.containers.run(
-        kubernetes_image, ["with-host-iptables", "host-leftovers", f"{tempfile.gettempdir()}/{c.DIRECTORY_PREFIX}"],
-        privileged=True, pid_mode="host", network_mode="host", remove=True,
-        labels={c.HELPER_LABEL: "host-leftovers"},
+    output = oneshot.run(
+        client, kubernetes_image, ["with-host-iptables", "host-leftovers", f"{tempfile.gettempdir()}/{c.DIRECTORY_PREFIX}"],
+        privileged=True, pid_mode="host", network_mode="host", labels={c.HELPER_LABEL: "host-leftovers"},
     )
-    return found + output.decode().splitlines()
+    return found + output.splitlines()

@@ -13,6 +13,7 @@ import docker
 import docker.errors
 
 from . import components as c
+from . import oneshot
 from .errors import SingleK8sError
 
 
@@ -30,8 +31,10 @@ def check(client: docker.DockerClient, image: str, runtime: str | None = None) -
             "(e.g. `bash pytest_single_k8s/host/setup.sh` as root on Debian)"
         )
     try:
-        client.containers.run(image, ["true"], privileged=True, pid_mode="host", network_mode="host",
-                              remove=True, runtime=runtime, labels={c.HELPER_LABEL: "preflight"})
+        oneshot.run(client, image, ["true"], privileged=True, pid_mode="host", network_mode="host",
+                    runtime=runtime, labels={c.HELPER_LABEL: "preflight"})
+    except oneshot.OneShotFailed as error:
+        raise PreflightError(f"a privileged helper container failed on this host: {error}") from error
     except docker.errors.APIError as error:
         text = str(error)
         if "apply caps" in text or "operation not permitted" in text:

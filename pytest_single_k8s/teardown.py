@@ -12,6 +12,7 @@ import docker
 import docker.errors
 
 from . import components as c
+from . import oneshot
 from .errors import ComponentFailed
 
 POD_UID_LABEL = "io.kubernetes.pod.uid"
@@ -39,10 +40,9 @@ def host_helper(client: docker.DockerClient, image: str, command: list[str], lab
                 ) -> None:
     """Run one of the kubernetes image's host scripts in a one-shot privileged container."""
     try:
-        client.containers.run(image, command, privileged=True, pid_mode="host", network_mode="host", remove=True,
-                              stderr=True, labels=labels)
-    except docker.errors.ContainerError as error:
-        output = error.stderr.decode(errors="replace") if error.stderr else ""
+        oneshot.run(client, image, command, privileged=True, pid_mode="host", network_mode="host", labels=labels)
+    except (oneshot.OneShotFailed, docker.errors.APIError) as error:
+        output = error.output if isinstance(error, oneshot.OneShotFailed) else str(error)
         raise ComponentFailed(
             command[-2], f"could not {what}", output,
             "the kubelet needs a privileged container with the host's PID and network namespaces",

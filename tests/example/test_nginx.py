@@ -71,8 +71,9 @@ def test_nginx_through_a_cluster_ip_service_from_inside(k8s_client, k8s_namespac
     core = client.CoreV1Api(k8s_client)
     _, service = nginx
     page = run_to_completion(core, k8s_namespace, "fetch", k8s_images.ref("debian"),
-                             ["curl", "-sS", "--retry", "10", "--retry-connrefused", "--retry-delay", "1",
-                              f"http://{service.spec.cluster_ip}/"])
+                             # kube-proxy programs a new Service within about a second: retry until then
+                             ["curl", "-sS", "--connect-timeout", "2", "--retry", "20", "--retry-all-errors",
+                              "--retry-delay", "1", f"http://{service.spec.cluster_ip}/"])
     assert WELCOME in page
 
 
