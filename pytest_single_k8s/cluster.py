@@ -11,6 +11,7 @@ import dataclasses
 import ipaddress
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -20,14 +21,15 @@ import docker.errors
 import kubernetes.client
 
 from . import components as c
-from . import ownership
+from . import ownership, reaping
 from .components import ClusterPlan, ContainerSpec
-from .errors import ComponentFailed, SingleK8sError
+from .errors import ComponentFailed, EngineBusy, SingleK8sError
 from .images import Images
 from .pki import CLIENT, SERVER, Identity, Pki
 from .progress import Status
 from .readiness import Readiness
-from .teardown import delete_cluster, host_helper, parallel
+from .steps import parallel
+from .teardown import delete_cluster, host_helper
 
 
 class Cluster:
@@ -113,13 +115,23 @@ class Cluster:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def create(self, images: Images) -> None:
-        """Start every component and wait until the cluster serves pods; on failure, delete."""
+    def create(self, images: Images, wait_timeout: float = 600.0) -> None:
+        """Claim the engine (waiting up to wait_timeout for another session's cluster to end),
+        start every component and wait until the cluster serves pods; on failure, delete."""
+        try:
+            reaping.wait_for_engine(self.docker, self.status, wait_timeout, self._claim_engine,
+                                    self.plan.images["kubernetes"])
+        except BaseException:
+            shutil.rmtree(self.plan.directory, ignore_errors=True)
+            raise
         try:
             self._create(images)
         except BaseException:
             self.status.info(" • Deleting the failed cluster ...")
-            self.delete()
+            try:
+                self.delete()
+            except Exception as cleanup:  # noqa: BLE001 - the first error is the one to report
+                self.status.info(f" ✗ The clean-up failed too: {cleanup}")
             raise
 
     def _create(self, images: Images) -> None:
@@ -131,7 +143,7 @@ class Cluster:
         with self.status.step("Preparing network and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
                 (plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-            parallel([self._start_reaper, lambda: self._run(specs[c.NETWORK])])
+            self._run(specs[c.NETWORK])
             network = self.container(c.NETWORK)
             network.reload()
             self.plan = plan = _with_network_ip(plan, network)
@@ -167,17 +179,24 @@ class Cluster:
                 hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
             raise ComponentFailed(spec.component, f"could not start: {error.explanation or error}", "", hint) from error
 
-    def _start_reaper(self) -> None:
-        """A watcher that deletes this cluster if this process dies without doing so (images/kubernetes/reaper)."""
+    def _claim_engine(self) -> None:
+        """Start this cluster's reaper under the engine-wide name (components.REAPER_NAME);
+        EngineBusy if another cluster holds it. The reaper deletes this cluster if
+        this process dies without doing so (images/kubernetes/reaper)."""
         pid = ownership.owning_pid()
-        self.docker.containers.run(
-            self.plan.images["kubernetes"],
-            ["reaper", str(pid), str(ownership.start_time(pid)), self.plan.cluster_id, str(self.plan.directory)],
-            name=self.plan.container_name("reaper"), detach=True, auto_remove=True, privileged=True,
-            pid_mode="host", network_mode="host", volumes=[f"{self.plan.docker_socket}:/var/run/docker.sock:rw"],
-            labels={c.REAPER_LABEL: self.plan.cluster_id, c.OWNER_LABEL: ownership.current(),
-                    c.DIRECTORY_LABEL: str(self.plan.directory)},
-        )
+        try:
+            self.docker.containers.run(
+                self.plan.images["kubernetes"],
+                ["reaper", str(pid), str(ownership.start_time(pid)), self.plan.cluster_id, str(self.plan.directory)],
+                name=c.REAPER_NAME, detach=True, auto_remove=True, privileged=True, pid_mode="host",
+                network_mode="host", volumes=[f"{self.plan.docker_socket}:/var/run/docker.sock:rw"],
+                labels={c.REAPER_LABEL: self.plan.cluster_id, c.OWNER_LABEL: ownership.current(),
+                        c.DIRECTORY_LABEL: str(self.plan.directory)},
+            )
+        except docker.errors.APIError as error:
+            if error.status_code == 409:
+                raise EngineBusy(f"{c.REAPER_NAME} exists: another cluster runs on this Docker engine") from error
+            raise
 
     def _share_kubelet_root(self) -> None:
         host_helper(self.docker, self.plan.images["kubernetes"], ["host-mounts", self.plan.kubelet_root],
@@ -194,7 +213,8 @@ def plan_cluster(client: docker.DockerClient, images: Images, version: str,
                  ) -> ClusterPlan:
     """Read what the engine says (cgroups, bridge, paths) and lay out a new cluster."""
     info = client.info()
-    bridge = client.networks.get("bridge").attrs["IPAM"]["Config"][0]
+    bridge = next(entry for entry in client.networks.get("bridge").attrs["IPAM"]["Config"]
+                  if ipaddress.ip_network(entry["Subnet"]).version == 4)
     cluster_id = secrets.token_hex(4)
     # Docker's default bridge lists a gateway only when one was configured; its default is the first host.
     node_ip = bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts()))
@@ -250,7 +270,10 @@ def write_pki(plan: ClusterPlan, host_server: str) -> Pki:
 
 
 def _with_network_ip(plan: ClusterPlan, network) -> ClusterPlan:
-    return dataclasses.replace(plan, network_ip=network.attrs["NetworkSettings"]["IPAddress"])
+    settings = network.attrs["NetworkSettings"]
+    if not network.attrs["State"]["Running"]:
+        raise ComponentFailed(c.NETWORK, "exited at start", network.logs(tail=20).decode(errors="replace"))
+    return dataclasses.replace(plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
 
 
 def _docker_socket() -> str:

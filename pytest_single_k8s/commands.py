@@ -16,11 +16,15 @@ def run_streaming(command: list[str], what: str, on_line: Callable[[str], None],
     BuildError that names `what` and shows the command's last lines."""
     tail: collections.deque[str] = collections.deque(maxlen=25)
     with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as process:
+                          text=True, errors="replace") as process:
         assert process.stdout is not None
-        for line in process.stdout:
-            tail.append(line.rstrip())
-            on_line(line.rstrip())
+        try:
+            for line in process.stdout:
+                tail.append(line.rstrip())
+                on_line(line.rstrip())
+        except BaseException:  # Ctrl-C, or a failing progress display: do not leave the command running
+            process.kill()
+            raise
     if process.returncode != 0:
         lines = "\n".join(f"    {line}" for line in tail)
         raise BuildError(

@@ -25,6 +25,10 @@ COMPONENT_LABEL = f"{LABEL}.component"
 OWNER_LABEL = f"{LABEL}.owner"
 DIRECTORY_LABEL = f"{LABEL}.directory"
 REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, removed last
+# The reaper's fixed name makes it the engine's lock: Docker refuses a second
+# container of that name, so two sessions can never both start a cluster.
+REAPER_NAME = "pytest-single-k8s-reaper"
+POD_UID_LABEL = "io.kubernetes.pod.uid"  # cri-dockerd's label on every pod container
 HELPER_LABEL = f"{LABEL}.helper"  # one-shot helper containers
 DIRECTORY_PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
 

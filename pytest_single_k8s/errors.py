@@ -13,6 +13,10 @@ class BuildError(SingleK8sError):
     """Building a binary or an image failed."""
 
 
+class EngineBusy(SingleK8sError):
+    """Another session's cluster runs on this Docker engine."""
+
+
 class DockerUnavailable(SingleK8sError):
     """No Docker engine answers."""
 

@@ -23,17 +23,20 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import filelock
 
 from . import gobuild, goproxy
+from .components import LABEL
 from .commands import run_streaming
 from .errors import BuildError
 from .paths import cache_dir, recipes_dir
 from .progress import Status
 
 REPOSITORY = "pytest-single-k8s"
-LABEL = "io.github.pytest-single-k8s"
 NAMES = ("debian", "pause", "etcd", "kubernetes", "nginx")
 SUITE = "bookworm"
+MMDEBSTRAP_OPTIONS = ("--variant=minbase", "--dpkgopt=path-exclude=/usr/share/doc/*",
+                      "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/locale/*")
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 _BUILD_CODE = (Path(gobuild.__file__), Path(goproxy.__file__))
 
@@ -74,7 +77,9 @@ class Images:
 
     def _compute_ref(self, name: str) -> str:
         digest = hashlib.sha256()
-        inputs: dict[str, str] = {"name": name, "files": _hash_files(self._files(name))}
+        inputs: dict[str, str] = {"name": name, "files": _hash_files(self.recipes, self._files(name))}
+        if name == "debian":
+            inputs["rootfs"] = " ".join((*MMDEBSTRAP_OPTIONS, SUITE))
         if name in ("etcd", "kubernetes", "nginx"):
             inputs["parent"] = self.ref("debian")
         if name == "etcd":
@@ -105,12 +110,19 @@ class Images:
     # -- building -----------------------------------------------------------
 
     def ensure(self, names: tuple[str, ...] = NAMES) -> dict[str, str]:
-        """Build whatever of `names` (and their parents) is missing; return their refs."""
-        missing = set(self.missing())
+        """Build whatever of `names` (and their parents) is missing; return their refs.
+
+        Builds are serialised across processes (pytest-xdist workers, parallel
+        sessions) by a file lock: the second finds what the first built.
+        """
         wanted = set(names) | ({"debian"} if set(names) & {"etcd", "kubernetes", "nginx"} else set())
-        for name in NAMES:  # NAMES is in build order: parents first
-            if name in wanted and name in missing:
-                getattr(self, f"_build_{name.replace('-', '_')}")()
+        if wanted & set(self.missing()):
+            self.cache.mkdir(parents=True, exist_ok=True)
+            with filelock.FileLock(str(self.cache / "build.lock")):
+                missing = set(self.missing())
+                for name in NAMES:  # NAMES is in build order: parents first
+                    if name in wanted and name in missing:
+                        getattr(self, f"_build_{name}")()
         return {name: self.ref(name) for name in names}
 
     def _build_debian(self) -> None:
@@ -126,11 +138,7 @@ class Images:
         ref = self.ref("debian")
         with self.status.step(f"Building {ref} (Debian {SUITE} rootfs)") as step, self._scratch() as tmp:
             rootfs = Path(tmp) / "rootfs.tar"
-            command = [
-                "mmdebstrap", "--variant=minbase", f"--include={','.join(packages)}",
-                "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-                "--dpkgopt=path-exclude=/usr/share/locale/*", SUITE, str(rootfs),
-            ]
+            command = ["mmdebstrap", *MMDEBSTRAP_OPTIONS, f"--include={','.join(packages)}", SUITE, str(rootfs)]
             run_streaming(command, "the debian image", lambda line: step.update(line[:100]))
             step.update("docker import")
             repository, tag = ref.split(":")
@@ -196,8 +204,9 @@ class Images:
         return tempfile.TemporaryDirectory(prefix="build-", dir=self.cache)
 
 
-def _hash_files(files: list[Path]) -> str:
+def _hash_files(recipes: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(recipes) if path.is_relative_to(recipes) else Path(path.name)
+        digest.update(f"{name}\0{path.stat().st_mode & 0o111:o}\0".encode() + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -15,17 +15,14 @@ import docker
 from . import components as c
 from . import oneshot
 
-POD_LABEL = "io.kubernetes.pod.uid"
-
-
 def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
     found = [f"container: {x.name}" for label in (c.CLUSTER_LABEL, c.REAPER_LABEL, c.HELPER_LABEL)
              for x in client.containers.list(all=True, filters={"label": label})]
-    found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": POD_LABEL})]
+    found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": c.POD_UID_LABEL})]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": c.CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": c.CLUSTER_LABEL})]
-    output = oneshot.run(
+    output = oneshot.run_on_host(
         client, kubernetes_image, ["with-host-iptables", "host-leftovers", f"{tempfile.gettempdir()}/{c.DIRECTORY_PREFIX}"],
-        privileged=True, pid_mode="host", network_mode="host", labels={c.HELPER_LABEL: "host-leftovers"},
+        labels={c.HELPER_LABEL: "host-leftovers"},
     )
     return found + output.splitlines()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import docker
 import docker.errors
+import requests.exceptions
 
 
 class OneShotFailed(Exception):
@@ -17,12 +18,16 @@ class OneShotFailed(Exception):
         self.output = output
 
 
-def run(client: docker.DockerClient, image: str, command: list[str], **options) -> str:
-    """Create, start, wait for and remove a container; return its output, or raise OneShotFailed."""
+def run(client: docker.DockerClient, image: str, command: list[str], timeout: float = 120, **options) -> str:
+    """Create, start, wait for (at most `timeout` seconds) and remove a container;
+    return its output, or raise OneShotFailed."""
     container = client.containers.create(image, command, **options)
     try:
         container.start()
-        exit_code = container.wait()["StatusCode"]
+        try:
+            exit_code = container.wait(timeout=timeout)["StatusCode"]
+        except requests.exceptions.RequestException as error:
+            raise OneShotFailed(-1, f"no exit within {timeout:.0f}s: {error}") from error
         output = container.logs(stdout=True, stderr=True).decode(errors="replace")
     finally:
         try:
@@ -32,3 +37,9 @@ def run(client: docker.DockerClient, image: str, command: list[str], **options) 
     if exit_code != 0:
         raise OneShotFailed(exit_code, output)
     return output
+
+
+def run_on_host(client: docker.DockerClient, image: str, command: list[str], labels: dict[str, str],
+                **options) -> str:
+    """A one-shot helper that acts on the host itself: privileged, in its PID and network namespaces."""
+    return run(client, image, command, privileged=True, pid_mode="host", network_mode="host", labels=labels, **options)

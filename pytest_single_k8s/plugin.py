@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import kubernetes.client
 import pytest
 
-from . import engine, preflight, reaping, versions
+from . import engine, preflight, versions
 from .cluster import Cluster, plan_cluster
 from .errors import DockerUnavailable
 from .images import Images, Versions
@@ -66,7 +66,8 @@ class _TerminalStream:
         pass
 
     def isatty(self) -> bool:
-        return sys.stderr.isatty()
+        with self._capture.global_and_fixture_disabled() if self._capture else contextlib.nullcontext():
+            return sys.stderr.isatty()
 
 
 def _status(config: pytest.Config) -> Status:
@@ -108,12 +109,11 @@ def k8s_cluster(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
     client = k8s_images.client
 
     def create() -> Cluster:
-        reaping.wait_for_engine(client, status, chosen.wait_timeout)
         preflight.check(client, k8s_images.ref("kubernetes"))
         plan = plan_cluster(client, k8s_images, k8s_images.versions.kubernetes, chosen.api_port,
                             chosen.extra_args_by_component())
         cluster = Cluster(client, plan, status)
-        cluster.create(k8s_images)
+        cluster.create(k8s_images, chosen.wait_timeout)
         return cluster
 
     worker = getattr(pytestconfig, "workerinput", None)
@@ -154,6 +154,12 @@ def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster) -> Itera
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
     name = f"{slug or 'test'}-{secrets.token_hex(3)}"
     core.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
-    wait_for(lambda: namespace_ready(k8s_cluster.api_client, name), f"namespace {name} to take pods", 30)
-    yield name
-    core.delete_namespace(name)
+    try:
+        wait_for(lambda: namespace_ready(k8s_cluster.api_client, name), f"namespace {name} to take pods", 30)
+        yield name
+    finally:
+        try:
+            core.delete_namespace(name)
+        except kubernetes.client.ApiException as error:
+            if error.status != 404:  # the test may have deleted it itself
+                raise

@@ -9,6 +9,8 @@ Each problem is reported with what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import os
+
 import docker
 import docker.errors
 
@@ -23,6 +25,12 @@ class PreflightError(SingleK8sError):
 
 def check(client: docker.DockerClient, image: str, runtime: str | None = None) -> None:
     """Raise PreflightError if the engine cannot run a privileged host-namespace container."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if host and not host.startswith("unix://"):
+        raise PreflightError(
+            f"DOCKER_HOST is {host}: the kubelet mounts the engine's socket and this machine's paths, so the "
+            "engine must run on this machine (a unix:// socket). For a remote cluster, point tests at its kubeconfig"
+        )
     info = client.info()
     if any("rootless" in option for option in info.get("SecurityOptions", [])):
         raise PreflightError(
@@ -31,8 +39,7 @@ def check(client: docker.DockerClient, image: str, runtime: str | None = None) -
             "(e.g. `bash pytest_single_k8s/host/setup.sh` as root on Debian)"
         )
     try:
-        oneshot.run(client, image, ["true"], privileged=True, pid_mode="host", network_mode="host",
-                    runtime=runtime, labels={c.HELPER_LABEL: "preflight"})
+        oneshot.run_on_host(client, image, ["true"], labels={c.HELPER_LABEL: "preflight"}, runtime=runtime)
     except oneshot.OneShotFailed as error:
         raise PreflightError(f"a privileged helper container failed on this host: {error}") from error
     except docker.errors.APIError as error:

@@ -26,6 +26,8 @@ from .waiting import WaitTimeout, wait_for
 if TYPE_CHECKING:
     from .cluster import Cluster
 
+REQUEST_TIMEOUT = 5  # seconds for one readiness request; the wait around it has its own deadline
+
 HINTS = {
     c.KUBELET: "the kubelet needs a privileged container, the host's PID namespace and the Docker socket; "
                "see its log above",
@@ -128,7 +130,8 @@ class Readiness:
         return body
 
     def _node_ready(self) -> None:
-        node = kubernetes.client.CoreV1Api(self.cluster.api_client).read_node(self.cluster.plan.node_name)
+        core = kubernetes.client.CoreV1Api(self.cluster.api_client)
+        node = core.read_node(self.cluster.plan.node_name, _request_timeout=REQUEST_TIMEOUT)
         ready = [x for x in node.status.conditions or [] if x.type == "Ready"]
         if not ready or ready[0].status != "True":
             raise RuntimeError(f"node condition Ready is {ready[0].status if ready else 'absent'}: "
@@ -140,8 +143,8 @@ def namespace_ready(api_client: kubernetes.client.ApiClient, namespace: str) -> 
     """Raises until pods can start in the namespace: its default ServiceAccount exists
     (admission needs it) and so does kube-root-ca.crt (every token volume mounts it)."""
     core = kubernetes.client.CoreV1Api(api_client)
-    core.read_namespaced_service_account("default", namespace)
-    core.read_namespaced_config_map("kube-root-ca.crt", namespace)
+    core.read_namespaced_service_account("default", namespace, _request_timeout=REQUEST_TIMEOUT)
+    core.read_namespaced_config_map("kube-root-ca.crt", namespace, _request_timeout=REQUEST_TIMEOUT)
 
 
 def _http(url: str) -> None:

@@ -9,6 +9,7 @@ whose owner lives is waited for, with a message, until its session ends.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -17,7 +18,7 @@ import requests.exceptions
 
 from . import components as c
 from . import ownership
-from .errors import SingleK8sError
+from .errors import EngineBusy, SingleK8sError
 from .progress import Status
 from .teardown import delete_cluster
 from .waiting import WaitTimeout, wait_for
@@ -33,8 +34,12 @@ def clusters_on_engine(client: docker.DockerClient) -> dict[str, dict[str, str]]
     return found
 
 
-def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
-    """Delete every cluster whose owner has certainly ended; return their ids."""
+def reap_abandoned(client: docker.DockerClient, status: Status, kubernetes_image: str) -> list[str]:
+    """Delete every cluster whose owner has certainly ended; return their ids.
+
+    The clean-up runs with the caller's kubernetes image: the dead cluster's own
+    may have been removed since.
+    """
     reaped = []
     for cluster_id, labels in clusters_on_engine(client).items():
         owner = labels.get(c.OWNER_LABEL, "")
@@ -46,31 +51,32 @@ def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
                     reaper.wait(timeout=60)
                 except (docker.errors.NotFound, requests.exceptions.RequestException):
                     pass
-            delete_cluster(client, cluster_id, Path(labels.get(c.DIRECTORY_LABEL, "/nonexistent")), labels["image"])
+            delete_cluster(client, cluster_id, Path(labels.get(c.DIRECTORY_LABEL, "/nonexistent")), kubernetes_image)
         reaped.append(cluster_id)
     return reaped
 
 
-def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float) -> None:
-    """Wait until no other live session's cluster runs on this engine."""
-    me = ownership.current()
+def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float, claim: Callable[[], None],
+                    kubernetes_image: str) -> None:
+    """Reap what dead owners left, then claim the engine, waiting while another live session holds it.
 
-    def others() -> dict[str, str]:
-        reap_abandoned(client, status)
-        return {cid: labels.get(c.OWNER_LABEL, "?") for cid, labels in clusters_on_engine(client).items()
-                if labels.get(c.OWNER_LABEL) != me}
+    `claim` raises EngineBusy while the engine is taken; claiming is atomic
+    (a container name), so two sessions never both get it.
+    """
+    def attempt() -> None:
+        reap_abandoned(client, status, kubernetes_image)
+        claim()
 
-    busy = others()
-    if not busy:
+    try:
+        attempt()
         return
-    description = ", ".join(f"{cid} (owner {owner})" for cid, owner in busy.items())
+    except EngineBusy:
+        pass
+    description = ", ".join(f"{cid} (owner {labels.get(c.OWNER_LABEL, '?')})"
+                            for cid, labels in clusters_on_engine(client).items()) or "(ending now)"
     with status.step(f"Waiting for the cluster of another session on this Docker engine to end: {description}"):
-        def free() -> None:
-            if others():
-                raise RuntimeError("still running")
-
         try:
-            wait_for(free, "the other session's cluster to end", timeout, interval=1.0)
+            wait_for(attempt, "the other session's cluster to end", timeout, interval=1.0, retry_on=(EngineBusy,))
         except WaitTimeout as error:
             raise SingleK8sError(
                 f"another session's cluster still runs on this Docker engine after {timeout:.0f}s: {description}. "

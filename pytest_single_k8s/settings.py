@@ -74,7 +74,10 @@ def _convert(name: str, value: object) -> object:
                 raise ValueError(port)
             return port
         if name == "wait_timeout":
-            return float(value)  # type: ignore[arg-type]
+            seconds = float(value)  # type: ignore[arg-type]
+            if not 0 < seconds < float("inf"):
+                raise ValueError(value)
+            return seconds
         if name == "require":
             if str(value).lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(value)

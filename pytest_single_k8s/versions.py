@@ -9,6 +9,7 @@ cached run does not wait on the network, and a stale list still serves offline.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -38,7 +39,10 @@ def served_releases(cache: Path, now: float | None = None) -> list[Release]:
     """Released (non pre-release) versions of k8s.io/kubernetes, oldest first."""
     now = time.time() if now is None else now
     cached = cache / "kubernetes-versions.json"
-    saved = json.loads(cached.read_text()) if cached.exists() else None
+    try:
+        saved = json.loads(cached.read_text())
+    except (OSError, ValueError):  # absent, or unreadable: as good as absent
+        saved = None
     if saved and now - saved["fetched"] < LIST_MAX_AGE:
         return [tuple(r) for r in saved["releases"]]
     try:
@@ -49,7 +53,10 @@ def served_releases(cache: Path, now: float | None = None) -> list[Release]:
         raise
     releases = sorted(r for r in map(parse_release, listing.split()) if r)
     cache.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps({"fetched": now, "releases": releases}))
+    # Written aside and renamed: a concurrent reader sees the old list or the new, never half of one.
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"fetched": now, "releases": releases}))
+    os.replace(partial, cached)
     return releases
 
 

@@ -15,17 +15,17 @@ class WaitTimeout(TimeoutError):
 
 
 def wait_for(check: Callable[[], T], what: str, timeout: float, interval: float = 0.2,
-             fatal: tuple[type[BaseException], ...] = ()) -> T:
+             fatal: tuple[type[BaseException], ...] = (), retry_on: tuple[type[Exception], ...] = (Exception,)) -> T:
     """Call `check` until it returns without raising; return its value.
 
-    An exception from `check` means "not yet", except one of `fatal`, which is
-    raised at once. After `timeout` seconds a WaitTimeout says what was awaited
-    and how the last attempt failed.
+    An exception from `check` of a `retry_on` type means "not yet", unless it is
+    one of `fatal`; any other is raised at once. After `timeout` seconds a
+    WaitTimeout says what was awaited and how the last attempt failed.
     """
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(timeout),
         wait=tenacity.wait_fixed(interval),
-        retry=tenacity.retry_if_exception(lambda error: isinstance(error, Exception) and not isinstance(error, fatal)),
+        retry=tenacity.retry_if_exception(lambda error: isinstance(error, retry_on) and not isinstance(error, fatal)),
         reraise=False,
     )
     try:

@@ -35,12 +35,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo " • Installing ${missing[*]} from Debian ..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  if version=$(engine_answers); then  # an init system started the packaged service
+    echo " ✓ Docker engine $version answers (started by the docker.io package)"
+    exit 0
+  fi
 fi
 
 runtime_flags=()
 capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
 if (( ((16#$capbnd) >> 24 & 1) == 0 )); then
   echo " • This host lacks CAP_SYS_RESOURCE: dockerd gets the runc wrapper ($wrapper)"
+  command -v go >/dev/null || { echo " ✗ building the runc wrapper needs Go (1.22 or newer) on PATH" >&2; exit 1; }
   mkdir -p "$(dirname "$wrapper")"
   (cd "$here/runc-wrapper" && CGO_ENABLED=0 go build -trimpath -o "$wrapper.new" . && mv "$wrapper.new" "$wrapper")
   runtime_flags=(--add-runtime "pytest-single-k8s=$wrapper" --default-runtime pytest-single-k8s)

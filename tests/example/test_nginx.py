@@ -100,13 +100,15 @@ def test_a_pod_token_authenticates_and_reaches_the_apiserver_service(k8s_client,
     assert review.status.user.username == f"system:serviceaccount:{k8s_namespace}:default"
 
     # The same token, used from a pod through the `kubernetes` Service, with TLS verified.
-    secrets = "/var/run/secrets/kubernetes.io/serviceaccount"
-    whoami = run_to_completion(core, k8s_namespace, "whoami", k8s_images.ref("debian"), [
-        "sh", "-c", f'curl -sS --cacert {secrets}/ca.crt -H "Authorization: Bearer $(cat {secrets}/token)" '
-                    "-X POST -H 'Content-Type: application/json' -d '{}' "
-                    "https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews"
-                    " --resolve kubernetes.default.svc:443:$KUBERNETES_SERVICE_HOST",
-    ])
+    # A fixed script; the secrets directory comes in as its argument $1.
+    whoami_script = (
+        'curl -sS --cacert "$1/ca.crt" -H "Authorization: Bearer $(cat "$1/token")" '
+        "-X POST -H 'Content-Type: application/json' -d '{}' "
+        '--resolve "kubernetes.default.svc:443:$KUBERNETES_SERVICE_HOST" '
+        "https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    )
+    whoami = run_to_completion(core, k8s_namespace, "whoami", k8s_images.ref("debian"),
+                               ["sh", "-c", whoami_script, "sh", "/var/run/secrets/kubernetes.io/serviceaccount"])
     assert json.loads(whoami)["status"]["userInfo"]["username"] == f"system:serviceaccount:{k8s_namespace}:default"
 
 

@@ -32,3 +32,16 @@ def test_bad_extra_args_are_refused_with_the_valid_components(item):
 def test_bad_ports_are_refused(port):
     with pytest.raises(SingleK8sError, match="bad value for --k8s-apiserver-port / k8s_apiserver_port"):
         resolve({"api_port": port}, {})
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_bad_wait_timeouts_are_refused(value):
+    with pytest.raises(SingleK8sError, match="--k8s-wait-timeout"):
+        resolve({"wait_timeout": value}, {})
+
+
+def test_require_accepts_true_and_false_only():
+    assert resolve({"require": "true"}, {}).require is True
+    assert resolve({}, {"require": "false"}).require is False
+    with pytest.raises(SingleK8sError, match="--k8s-require"):
+        resolve({"require": "maybe"}, {})
