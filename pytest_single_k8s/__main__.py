@@ -1,4 +1,4 @@
-"""Command line for humans: `python -m pytest_single_k8s images [--k8s-version V]`."""
+"""Command line for humans: `python -m pytest_single_k8s images [--k8s-version V] [--prune]`."""
 
 from __future__ import annotations
 
@@ -18,19 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     images = commands.add_parser("images", help="build the missing images and list the cached ones")
     images.add_argument("--k8s-version", default="latest", help="'latest', a minor like 1.36, or a release like v1.37.2")
+    images.add_argument("--prune", action="store_true",
+                        help="also remove our images that no current recipe produces (other versions' are kept)")
     args = parser.parse_args(argv)
     try:
-        return _images(args.k8s_version)
+        return _images(args.k8s_version, args.prune)
     except SingleK8sError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
 
-def _images(requested: str) -> int:
+def _images(requested: str, prune: bool) -> int:
     started = time.monotonic()
     version = versions.resolve(requested, versions.served_releases(cache_dir()))
     built = Images(engine.connect(), Versions(kubernetes=version), Status())
     built.ensure()
+    for tag in built.prune() if prune else ():
+        print(f"removed {tag}", file=sys.stderr)
     for image in built.listing():
         print(f"{image.ref:48} {image.size / 1e6:8.1f} MB")
     print(f"Kubernetes {version}: all images ready in {time.monotonic() - started:.1f}s", file=sys.stderr)

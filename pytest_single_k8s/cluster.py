@@ -21,7 +21,7 @@ import docker.errors
 import kubernetes.client
 
 from . import components as c
-from . import ownership, reaping
+from . import ownership, preflight, reaping
 from .components import ClusterPlan, ContainerSpec
 from .errors import ComponentFailed, EngineBusy, SingleK8sError
 from .images import Images
@@ -116,9 +116,11 @@ class Cluster:
     # -- lifecycle ---------------------------------------------------------------
 
     def create(self, images: Images, wait_timeout: float = 600.0) -> None:
-        """Claim the engine (waiting up to wait_timeout for another session's cluster to end),
-        start every component and wait until the cluster serves pods; on failure, delete."""
+        """Check the host, claim the engine (waiting up to wait_timeout for another session's
+        cluster to end), start every component and wait until the cluster serves pods; on
+        failure, delete."""
         try:
+            preflight.check(self.docker, self.plan.images["kubernetes"])
             reaping.wait_for_engine(self.docker, self.status, wait_timeout, self._claim_engine,
                                     self.plan.images["kubernetes"])
         except BaseException:

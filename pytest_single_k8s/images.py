@@ -27,6 +27,8 @@ import filelock
 
 from . import gobuild, goproxy
 from .components import LABEL
+
+VERSION_LABEL = f"{LABEL}.kubernetes-version"
 from .commands import run_streaming
 from .errors import BuildError
 from .paths import cache_dir, recipes_dir
@@ -103,6 +105,35 @@ class Images:
             for tag in image.tags
         }
         return [CachedImage(name, self.ref(name), present.get(self.ref(name))) for name in NAMES]
+
+    def stale(self) -> list[str]:
+        """Our image tags that no current recipe produces. Kubernetes images of other
+        versions are kept: they are another version's cache, not stale."""
+        current = {self.ref(name) for name in NAMES}
+        found = []
+        for image in self.client.images.list(filters={"label": LABEL}):
+            other_version = image.labels.get(VERSION_LABEL, self.versions.kubernetes) != self.versions.kubernetes
+            found += [tag for tag in image.tags if tag.startswith(f"{REPOSITORY}/") and tag not in current
+                      and not other_version]
+        return sorted(found)
+
+    def prune(self) -> list[str]:
+        """Remove the stale tags (see stale()); returns what was removed. Tags in use stay."""
+        removed = []
+        for tag in self.stale():
+            try:
+                self.client.images.remove(tag)
+                removed.append(tag)
+            except docker.errors.APIError as error:
+                if error.status_code != 409:  # 409: a container still uses it
+                    raise
+        return removed
+
+    def _labels(self, name: str) -> dict[str, str]:
+        labels = {LABEL: name}
+        if name == "kubernetes":
+            labels[VERSION_LABEL] = self.versions.kubernetes
+        return labels
 
     def missing(self) -> list[str]:
         return [image.name for image in self.listing() if image.size is None]
@@ -182,7 +213,7 @@ class Images:
         with self.status.step(f"Building {ref}") as step:
             output = self.client.api.build(
                 path=str(context), tag=ref, rm=True, forcerm=True, decode=True,
-                buildargs={"BASE": self.ref("debian")}, labels={LABEL: name},
+                buildargs={"BASE": self.ref("debian")}, labels=self._labels(name),
             )
             log: list[str] = []
             for chunk in output:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import kubernetes.client
 import pytest
 
-from . import engine, preflight, versions
+from . import engine, versions
 from .cluster import Cluster, plan_cluster
 from .errors import DockerUnavailable
 from .images import Images, Versions
@@ -109,7 +109,6 @@ def k8s_cluster(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
     client = k8s_images.client
 
     def create() -> Cluster:
-        preflight.check(client, k8s_images.ref("kubernetes"))
         plan = plan_cluster(client, k8s_images, k8s_images.versions.kubernetes, chosen.api_port,
                             chosen.extra_args_by_component())
         cluster = Cluster(client, plan, status)

@@ -39,3 +39,19 @@ def test_malformed_version_is_refused_with_an_example(k8s_images):
     result = images_command("--k8s-version", "one-point-thirty-seven")
     assert result.returncode == 1
     assert "malformed Kubernetes version 'one-point-thirty-seven'" in result.stderr
+
+
+def test_prune_removes_stale_tags_and_keeps_current_ones(k8s_images):
+    client = k8s_images.client
+    stale = "pytest-single-k8s/pause:0000000000000000"
+    client.images.get(k8s_images.ref("pause")).tag(stale)  # an older recipe's tag: same labels, other hash
+    try:
+        assert stale in k8s_images.stale()
+        result = images_command("--k8s-version", k8s_images.versions.kubernetes, "--prune")
+        assert result.returncode == 0, result.stderr
+        assert f"removed {stale}" in result.stderr
+        assert stale not in [tag for image in client.images.list() for tag in image.tags]
+        assert k8s_images.missing() == []
+    finally:
+        if stale in [tag for image in client.images.list() for tag in image.tags]:
+            client.images.remove(stale)
