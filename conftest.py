@@ -9,3 +9,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     before any test that uses the session's cluster: one engine runs one
     cluster at a time, and the session's cluster lives until the end."""
     items.sort(key=lambda item: item.get_closest_marker("own_cluster") is None)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("own_cluster") and hasattr(item.config, "workerinput"):
+        pytest.skip("starts clusters of its own: run without -n, as one engine runs one cluster at a time")

@@ -1,4 +1,8 @@
-"""Command line for humans: `python -m pytest_single_k8s images [--k8s-version V] [--prune]`."""
+"""Command line for humans.
+
+    python -m pytest_single_k8s images [--k8s-version V] [--prune]   build what is missing, list the cache
+    python -m pytest_single_k8s down                                 delete every cluster on this Docker engine
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 import sys
 import time
 
-from . import engine, versions
+from . import engine, reaping, versions
 from .errors import SingleK8sError
 from .images import Images, Versions
 from .paths import cache_dir
@@ -20,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     images.add_argument("--k8s-version", default="latest", help="'latest', a minor like 1.36, or a release like v1.37.2")
     images.add_argument("--prune", action="store_true",
                         help="also remove our images that no current recipe produces (other versions' are kept)")
+    commands.add_parser("down", help="delete every cluster on this Docker engine, whoever started it")
     args = parser.parse_args(argv)
     try:
+        if args.command == "down":
+            return _down()
         return _images(args.k8s_version, args.prune)
     except SingleK8sError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -38,6 +45,15 @@ def _images(requested: str, prune: bool) -> int:
     for image in built.listing():
         print(f"{image.ref:48} {image.size / 1e6:8.1f} MB")
     print(f"Kubernetes {version}: all images ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _down() -> int:
+    client = engine.connect()
+    images = Images(client, Versions(kubernetes=versions.resolve(None, versions.served_releases(cache_dir()))))
+    images.ensure(("kubernetes",))  # its host scripts do the clean-up
+    deleted = reaping.delete_all(client, Status(), images.ref("kubernetes"))
+    print(f"deleted {len(deleted)} cluster(s): {' '.join(deleted)}" if deleted else "no cluster on this engine")
     return 0
 
 

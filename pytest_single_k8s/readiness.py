@@ -44,6 +44,7 @@ class Readiness:
         self._tls = ssl.create_default_context(cafile=cluster.plan.pki("ca.crt"))
         self._failed = threading.Event()
         self._last_container_check = 0.0
+        self.watched = {*c.COMPONENTS, c.NETWORK}  # an exit of any of these fails the wait at once
 
     def checks(self) -> dict[str, tuple[str, Callable[[], object]]]:
         """Every readiness check: what it shows -> (the component it is about, the check)."""
@@ -71,6 +72,8 @@ class Readiness:
     def wait_component(self, component: str) -> None:
         """After a restart: the component's own checks (etcd: through the apiserver's)."""
         wanted = c.APISERVER if component == c.ETCD else component
+        # Only this one: another component a test stopped on purpose is no failure here.
+        self.watched = {component, wanted, c.NETWORK}
         # A restarted kubelet's node stays Ready in the API for a while: its own /healthz tells.
         self.wait([what for what, (owner, _) in self.checks().items() if owner == wanted and what != "node Ready"])
 
@@ -117,9 +120,9 @@ class Readiness:
         filters = {"label": f"{c.CLUSTER_LABEL}={self.cluster.plan.cluster_id}", "status": "exited"}
         for container in self.cluster.docker.containers.list(all=True, filters=filters):
             component = container.labels.get(c.COMPONENT_LABEL, container.name)
-            if component in c.COMPONENTS or component == c.NETWORK:
+            if component in self.watched:
                 code = container.attrs["State"]["ExitCode"]
-                raise ComponentFailed(component, f"exited with status {code} while the cluster started",
+                raise ComponentFailed(component, f"exited with status {code} while we waited for it",
                                   container.logs(tail=30).decode(errors="replace"), HINTS.get(component, ""))
 
     def _https(self, url: str) -> str:

@@ -81,5 +81,16 @@ def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float,
             raise SingleK8sError(
                 f"another session's cluster still runs on this Docker engine after {timeout:.0f}s: {description}. "
                 "One engine runs one cluster at a time; wait for that session, or end it "
-                "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout"
+                "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout. "
+                "If its owner ran elsewhere (another PID namespace or host) and is gone: "
+                "`python -m pytest_single_k8s down`"
             ) from error
+
+
+def delete_all(client: docker.DockerClient, status: Status, kubernetes_image: str) -> list[str]:
+    """Delete every cluster on this engine, whoever owns it; return their ids."""
+    clusters = clusters_on_engine(client)
+    for cluster_id, labels in clusters.items():
+        with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(c.OWNER_LABEL, '?')})"):
+            delete_cluster(client, cluster_id, Path(labels.get(c.DIRECTORY_LABEL, "/nonexistent")), kubernetes_image)
+    return list(clusters)

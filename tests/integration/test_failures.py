@@ -89,7 +89,7 @@ def test_a_component_that_dies_at_start_is_named_with_its_log(pytester, k8s_imag
                    "--k8s-extra-arg", "kube-apiserver=--no-such-flag=1")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([
-        "*ComponentFailed: kube-apiserver exited with status 1 while the cluster started; its last log lines:*",
+        "*ComponentFailed: kube-apiserver exited with status 1 while we waited for it; its last log lines:*",
         "*unknown flag: --no-such-flag*",
     ])
     result.stderr.fnmatch_lines(["*Deleting the failed cluster*"])
@@ -211,3 +211,18 @@ def test_xdist_workers_share_one_cluster_and_the_last_tears_down(pytester, k8s_i
     seen = [line.split() for line in (pytester.path / "seen.txt").read_text().splitlines()]
     assert len({cluster for cluster, _ in seen}) == 1, seen
     assert len({namespace for _, namespace in seen}) == 4, seen
+
+
+def test_down_deletes_a_cluster_whose_owner_cannot_be_judged(pytester, k8s_images, clean_host):
+    # A session that holds its cluster; `down` is for a cluster whose owner ran elsewhere.
+    process = start_inner(pytester, k8s_images, 300)
+    try:
+        wait_until_up(process)
+        result = subprocess.run([sys.executable, "-m", "pytest_single_k8s", "down"], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "deleted 1 cluster(s)" in result.stdout
+        assert clean_host() == []
+    finally:
+        process.kill()
+        process.wait(timeout=30)
