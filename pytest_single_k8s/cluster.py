@@ -7,6 +7,7 @@ its labels (components.CLUSTER_LABEL), so deletion works from Docker's state.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import os
@@ -119,8 +120,9 @@ class Cluster:
         """Check the host, claim the engine (waiting up to wait_timeout for another session's
         cluster to end), start every component and wait until the cluster serves pods; on
         failure, delete."""
+        self.created_clock = time.monotonic()  # the zero of self.timings
         try:
-            preflight.check(self.docker, self.plan.images["kubernetes"])
+            preflight.check_engine(self.docker)
             reaping.wait_for_engine(self.docker, self.status, wait_timeout, self._claim_engine,
                                     self.plan.images["kubernetes"])
         except BaseException:
@@ -140,7 +142,6 @@ class Cluster:
         """The order serves the apiserver first, since everything waits on it (bench/bench.py measures it):
         the network holder, certificates, etcd and the apiserver; the rest once the apiserver is ready."""
         plan = self.plan
-        self.created_clock = time.monotonic()
         specs = {spec.component: spec for spec in plan.specs()}
         with self.status.step("Preparing network and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
@@ -198,7 +199,13 @@ class Cluster:
         except docker.errors.APIError as error:
             if error.status_code == 409:
                 raise EngineBusy(f"{c.REAPER_NAME} exists: another cluster runs on this Docker engine") from error
-            raise
+            # Created but refused at start (the first privileged container: the host's test, too).
+            # Gone, it does not hold the engine.
+            with contextlib.suppress(docker.errors.NotFound):
+                reaper = self.docker.containers.get(c.REAPER_NAME)
+                if reaper.labels.get(c.REAPER_LABEL) == self.plan.cluster_id:
+                    reaper.remove(force=True)
+            raise preflight.explain(error) from error
 
     def _share_kubelet_root(self) -> None:
         host_helper(self.docker, self.plan.images["kubernetes"], ["host-mounts", self.plan.kubelet_root],
