@@ -170,23 +170,21 @@ def main() -> None:
         raise SystemExit(f"images missing: {images.missing()}; run `python -m pytest_single_k8s images` first")
 
     runs: dict[str, list[float]] = {}
-    for number in range(1, args.runs + 1):
-        figures = cluster_run(client, images)
-        figures["cache_check_s"] = cache_check()
-        print(f"run {number}: " + " ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
-        for key, value in figures.items():
-            runs.setdefault(key, []).append(value)
     with tempfile.TemporaryDirectory() as binaries:
         extract_binaries(client, images, Path(binaries))
-        baseline = [baseline_run(client, images, Path(binaries)) for _ in range(args.runs)]
-    print(f"baseline (bare etcd + kube-apiserver processes to /readyz): {' '.join(f'{b:.2f}' for b in baseline)}")
+        # Interleaved, so that drift on the machine (caches, other load) hits both sides alike.
+        for number in range(1, args.runs + 1):
+            figures = cluster_run(client, images)
+            figures["cache_check_s"] = cache_check()
+            figures["baseline_apiserver_s"] = baseline_run(client, images, Path(binaries))
+            print(f"run {number}: " + " ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
+            for key, value in figures.items():
+                runs.setdefault(key, []).append(value)
 
     print(f"\nKubernetes {version}, {args.runs} runs, images cached, seconds from the fixture's start:")
     for key, values in runs.items():
         print(summary(key, values))
-    print(summary("baseline_apiserver_s", baseline))
     medians = {key: statistics.median(values) for key, values in runs.items()}
-    medians["baseline_apiserver_s"] = statistics.median(baseline)
     medians["apiserver_ready_ratio"] = medians["apiserver_ready_s"] / medians["baseline_apiserver_s"]
     for key, value in extra.items():
         print(f"{key:22} {value:7.1f}")

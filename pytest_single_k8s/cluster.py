@@ -7,7 +7,6 @@ its labels (components.CLUSTER_LABEL), so deletion works from Docker's state.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ipaddress
 import os
@@ -146,7 +145,7 @@ class Cluster:
         with self.status.step("Preparing network and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
                 (plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-            self._run(specs[c.NETWORK])
+            parallel([self._start_reaper, lambda: self._run(specs[c.NETWORK])])
             network = self.container(c.NETWORK)
             network.reload()
             self.plan = plan = _with_network_ip(plan, network)
@@ -183,28 +182,31 @@ class Cluster:
             raise ComponentFailed(spec.component, f"could not start: {error.explanation or error}", "", hint) from error
 
     def _claim_engine(self) -> None:
-        """Start this cluster's reaper under the engine-wide name (components.REAPER_NAME);
-        EngineBusy if another cluster holds it. The reaper deletes this cluster if
-        this process dies without doing so (images/kubernetes/reaper)."""
+        """Create this cluster's reaper under the engine-wide name (components.REAPER_NAME);
+        EngineBusy if another cluster holds it. Creating reserves the name at once;
+        _start_reaper starts it beside the first component."""
         pid = ownership.owning_pid()
         try:
-            self.docker.containers.run(
+            self.docker.containers.create(
                 self.plan.images["kubernetes"],
                 ["reaper", str(pid), str(ownership.start_time(pid)), self.plan.cluster_id, str(self.plan.directory)],
-                name=c.REAPER_NAME, detach=True, auto_remove=True, privileged=True, pid_mode="host",
-                network_mode="host", volumes=[f"{self.plan.docker_socket}:/var/run/docker.sock:rw"],
+                name=c.REAPER_NAME, auto_remove=True, privileged=True, pid_mode="host", network_mode="host",
+                volumes=[f"{self.plan.docker_socket}:/var/run/docker.sock:rw"],
                 labels={c.REAPER_LABEL: self.plan.cluster_id, c.OWNER_LABEL: ownership.current(),
                         c.DIRECTORY_LABEL: str(self.plan.directory)},
             )
         except docker.errors.APIError as error:
             if error.status_code == 409:
                 raise EngineBusy(f"{c.REAPER_NAME} exists: another cluster runs on this Docker engine") from error
-            # Created but refused at start (the first privileged container: the host's test, too).
-            # Gone, it does not hold the engine.
-            with contextlib.suppress(docker.errors.NotFound):
-                reaper = self.docker.containers.get(c.REAPER_NAME)
-                if reaper.labels.get(c.REAPER_LABEL) == self.plan.cluster_id:
-                    reaper.remove(force=True)
+            raise
+
+    def _start_reaper(self) -> None:
+        """The reaper deletes this cluster if this process dies without doing so
+        (images/kubernetes/reaper). It is the first privileged host-namespace
+        container, so a host that cannot grant one is explained here."""
+        try:
+            self.docker.containers.get(c.REAPER_NAME).start()
+        except docker.errors.APIError as error:
             raise preflight.explain(error) from error
 
     def _share_kubelet_root(self) -> None:
