@@ -47,10 +47,6 @@ def settings(config: pytest.Config) -> Settings:
     return resolve(cli, ini)
 
 
-def requested_version(config: pytest.Config) -> str:
-    return settings(config).version
-
-
 class _TerminalStream:
     """A stream that writes past pytest's output capture, so long steps show progress."""
 

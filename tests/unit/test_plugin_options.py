@@ -3,10 +3,11 @@
 import pytest
 
 PROBE = """
-from pytest_single_k8s.plugin import requested_version
+from pytest_single_k8s.plugin import settings
 
 def test_probe(pytestconfig):
-    print("VERSION=" + requested_version(pytestconfig))
+    chosen = settings(pytestconfig)
+    print(f"VERSION={chosen.version} PORT={chosen.api_port} EXTRA={','.join(chosen.extra_args)}")
 """
 
 
@@ -26,7 +27,17 @@ def test_version_precedence(pytester, ini, cli, expected):
     args = ["-s", "-p", "no:cacheprovider"] + (["--k8s-version", cli] if cli else [])
     result = pytester.runpytest(*args)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"*VERSION={expected}"])
+    result.stdout.fnmatch_lines([f"*VERSION={expected} *"])
+
+
+def test_every_setting_follows_the_same_precedence(pytester):
+    pytester.makeini("[pytest]\nk8s_apiserver_port = 16443\nk8s_extra_args =\n    kubelet=--v=2\n")
+    pytester.makepyfile(PROBE)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*VERSION=latest PORT=16443 EXTRA=kubelet=--v=2"])
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", "--k8s-apiserver-port", "17443",
+                                "--k8s-extra-arg", "kube-apiserver=--v=4")
+    result.stdout.fnmatch_lines(["*VERSION=latest PORT=17443 EXTRA=kube-apiserver=--v=4"])
 
 
 def test_the_marker_is_registered(pytester):
