@@ -141,11 +141,10 @@ class Cluster:
         """The order serves the apiserver first, since everything waits on it (bench/bench.py measures it):
         the network holder, certificates, etcd and the apiserver; the rest once the apiserver is ready."""
         plan = self.plan
-        specs = {spec.component: spec for spec in plan.specs()}
         with self.status.step("Preparing network and certificates"):
             for sub in ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd"):
                 (plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-            parallel([self._start_reaper, lambda: self._run(specs[c.NETWORK])])
+            parallel([self._start_reaper, lambda: self._run(plan.network())])
             network = self.container(c.NETWORK)
             network.reload()
             self.plan = plan = _with_network_ip(plan, network)

@@ -8,7 +8,6 @@ log lines instead of running into its deadline.
 
 from __future__ import annotations
 
-import concurrent.futures
 import ssl
 import threading
 import time
@@ -21,6 +20,7 @@ import kubernetes.client
 from . import components as c
 from .errors import ComponentFailed
 from .progress import Status
+from .steps import parallel
 from .waiting import WaitTimeout, wait_for
 
 if TYPE_CHECKING:
@@ -79,18 +79,14 @@ class Readiness:
 
     def wait(self, names: list[str]) -> None:
         """Run the named checks in parallel until all pass; the first failure stops the rest."""
-        checks = self.checks()
         if not names:
             return
+        checks = self.checks()
         with self.status.step(f"Waiting for {', '.join(names)}"):
-            with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
-                futures = [pool.submit(self._until, checks[what][0], what, checks[what][1]) for what in names]
-                try:
-                    for future in concurrent.futures.as_completed(futures):
-                        future.result()
-                finally:
-                    self._failed.set()  # stop the other waits early if one failed
-            self._failed.clear()
+            try:
+                parallel([lambda what=what: self._until(checks[what][0], what, checks[what][1]) for what in names])
+            finally:
+                self._failed.clear()
 
     def _until(self, component: str, what: str, check) -> None:
         def attempt():
@@ -102,7 +98,8 @@ class Readiness:
         try:
             wait_for(attempt, what, timeout=self.timeout, interval=self.interval,
                      fatal=(ComponentFailed,))
-            self.cluster.timings[what] = time.monotonic() - self.cluster.created_clock
+            if not self._failed.is_set():  # passed, rather than cut short by another wait's failure
+                self.cluster.timings[what] = time.monotonic() - self.cluster.created_clock
         except WaitTimeout as error:
             self._failed.set()
             raise ComponentFailed(component, f"was not ready: {error}", self.cluster.logs(component, tail=30),
