@@ -33,22 +33,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kubernetes.client  # noqa: E402
 from peak import tree_rss_kib  # noqa: E402
 
-from pytest_single_k8s import components as c  # noqa: E402
-from pytest_single_k8s import engine, versions  # noqa: E402
-from pytest_single_k8s.cluster import Cluster, plan_cluster, write_pki  # noqa: E402
-from pytest_single_k8s.images import Images, Versions  # noqa: E402
-from pytest_single_k8s.paths import cache_dir  # noqa: E402
-from pytest_single_k8s.progress import Status  # noqa: E402
-from pytest_single_k8s.waiting import wait_for  # noqa: E402
+from pytest_single_k8s.build import versions  # noqa: E402
+from pytest_single_k8s.build.images import Images  # noqa: E402
+from pytest_single_k8s.build.recipes import Versions  # noqa: E402
+from pytest_single_k8s.cluster import certificates, specs  # noqa: E402
+from pytest_single_k8s.cluster import names as c  # noqa: E402
+from pytest_single_k8s.cluster.create import create_cluster, plan_cluster  # noqa: E402
+from pytest_single_k8s.common.paths import cache_dir  # noqa: E402
+from pytest_single_k8s.common.progress import Status  # noqa: E402
+from pytest_single_k8s.common.waiting import wait_for  # noqa: E402
+from pytest_single_k8s.engine import labels  # noqa: E402
+from pytest_single_k8s.engine.connection import connect  # noqa: E402
 
 WELCOME = "Welcome to nginx!"
 
 
 def cluster_run(client, images: Images) -> dict[str, float]:
     started = time.monotonic()
-    cluster = Cluster(client, plan_cluster(client, images, images.versions.kubernetes), Status(io.StringIO()))
+    cluster = create_cluster(client, images, Status(io.StringIO()))
     try:
-        cluster.create(images)
         offset = cluster.created_clock  # cluster.timings count from here: preflight, engine claim and all
         figures = {
             "apiserver_ready_s": cluster.timings[f"{c.APISERVER} /readyz"] + offset - started,
@@ -56,17 +59,20 @@ def cluster_run(client, images: Images) -> dict[str, float]:
         }
         core = kubernetes.client.CoreV1Api(cluster.api_client)
         container = kubernetes.client.V1Container(name="nginx", image=images.ref("nginx"))
-        pod = kubernetes.client.V1Pod(metadata=kubernetes.client.V1ObjectMeta(name="nginx"),
-                                      spec=kubernetes.client.V1PodSpec(containers=[container]))
+        pod = kubernetes.client.V1Pod(
+            metadata=kubernetes.client.V1ObjectMeta(name="nginx"),
+            spec=kubernetes.client.V1PodSpec(containers=[container]),
+        )
         core.create_namespaced_pod("default", pod)
 
         def running():
-            assert core.read_namespaced_pod("nginx", "default").status.phase == "Running"
+            status = core.read_namespaced_pod("nginx", "default").status
+            assert status is not None
+            assert status.phase == "Running"
 
         wait_for(running, "the nginx pod to run", 60, interval=0.05)
         figures["first_pod_running_s"] = time.monotonic() - started
-        page = wait_for(lambda: core.connect_get_namespaced_pod_proxy("nginx", "default"), "nginx", 30,
-                        interval=0.05)
+        page = wait_for(lambda: core.connect_get_namespaced_pod_proxy("nginx", "default"), "nginx", 30, interval=0.05)
         assert WELCOME in page
         figures["nginx_served_s"] = time.monotonic() - started
         figures["memory_mib"], figures["memory_peak_mib"] = memory_of(client, cluster.plan.cluster_id)
@@ -80,7 +86,7 @@ def cluster_run(client, images: Images) -> dict[str, float]:
 def memory_of(client, cluster_id: str) -> tuple[float, float]:
     """Working set (usage less inactive page cache, as `docker stats` shows) and the sum of per-container peaks."""
     working = peak = 0
-    for container in client.containers.list(filters={"label": f"{c.CLUSTER_LABEL}={cluster_id}"}):
+    for container in client.containers.list(filters={"label": f"{labels.CLUSTER_LABEL}={cluster_id}"}):
         memory = container.stats(stream=False, one_shot=True)["memory_stats"]
         inactive = memory.get("stats", {}).get("total_inactive_file", memory.get("stats", {}).get("inactive_file", 0))
         working += memory["usage"] - inactive
@@ -90,15 +96,17 @@ def memory_of(client, cluster_id: str) -> tuple[float, float]:
 
 def baseline_run(client, images: Images, binaries: Path) -> float:
     """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
-    plan = plan_cluster(client, images, images.versions.kubernetes)
+    plan = plan_cluster(client, images, None, {})
     plan = dataclasses.replace(plan, network_ip=plan.node_ip)  # the apiserver refuses to advertise loopback
     processes = []
     try:
         started = time.monotonic()
         (plan.directory / "etcd").mkdir(mode=0o700)
-        write_pki(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
-        for command in ([str(binaries / "etcd"), *plan.etcd().command[1:]],
-                        [str(binaries / "kube"), *plan.apiserver().command, "--bind-address=127.0.0.1"]):
+        certificates.write(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
+        for command in (
+            [str(binaries / "etcd"), *specs.etcd(plan).command[1:]],
+            [str(binaries / "kube"), *specs.apiserver(plan).command, "--bind-address=127.0.0.1"],
+        ):
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
 
@@ -140,8 +148,11 @@ def cold_build(client, images: Images) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as go_cache, tempfile.TemporaryDirectory() as work:
         env = {**os.environ, "GOCACHE": go_cache, "PYTEST_SINGLE_K8S_CACHE": work}
         started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "pytest_single_k8s", "images", "--k8s-version",
-                                    images.versions.kubernetes], env=env, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest_single_k8s", "images", "--k8s-version", images.versions.kubernetes],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         peak = 0
         while process.poll() is None:
             peak = max(peak, tree_rss_kib(process.pid))
@@ -162,7 +173,7 @@ def main() -> None:
     parser.add_argument("--k8s-version", default="latest")
     args = parser.parse_args()
 
-    client = engine.connect()
+    client = connect()
     version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
     images = Images(client, Versions(kubernetes=version), Status())
     extra = cold_build(client, images) if args.cold_build else {}

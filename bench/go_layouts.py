@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peak import tree_rss_kib  # noqa: E402
 
-from pytest_single_k8s import gobuild  # noqa: E402
-from pytest_single_k8s.images import KUBE_COMMANDS  # noqa: E402
-from pytest_single_k8s.paths import recipes_dir  # noqa: E402
+from pytest_single_k8s.build import gobuild  # noqa: E402
+from pytest_single_k8s.build.recipes import KUBE_COMMANDS  # noqa: E402
+from pytest_single_k8s.common.paths import recipes_dir  # noqa: E402
 
 
 def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
@@ -35,7 +35,8 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float,
         peak = max(peak, tree_rss_kib(process.pid))
         time.sleep(0.2)
     if process.returncode:
-        raise SystemExit(f"{command} failed: {process.stderr.read().decode()[-2000:]}")
+        errors = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"{command} failed: {errors[-2000:]}")
     return time.monotonic() - started, peak // 1024
 
 
@@ -48,18 +49,24 @@ def build(layout: str, version: str) -> None:
         env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOCACHE": cache}
         (work_dir / "go.mod").write_text(program.go_mod())
         if layout == "multicall":
+            assert program.main_source is not None
             (work_dir / "main.go").write_bytes(program.main_source.read_bytes())
             subprocess.run(["go", "mod", "tidy"], cwd=work_dir, env=env, check=True, capture_output=True)
             packages = ["."]
         else:
-            subprocess.run(["go", "get", f"{program.module}@{version}"], cwd=work_dir, env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["go", "get", f"{program.module}@{version}"], cwd=work_dir, env=env, check=True, capture_output=True
+            )
             packages = [f"{program.module}/cmd/{c}" for c in KUBE_COMMANDS]
-        wall, peak = measured(["go", "build", "-trimpath", "-ldflags", ldflags, "-o", f"{out}/", *packages],
-                              work_dir, env)
+        wall, peak = measured(
+            ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", f"{out}/", *packages], work_dir, env
+        )
         size = sum(f.stat().st_size for f in out.iterdir())
-        print(f"layout={layout} cold_build_s={wall:.0f} peak_rss_mib={peak} binaries_mib={size / 2**20:.0f} "
-              f"files={len(list(out.iterdir()))}", flush=True)
+        print(
+            f"layout={layout} cold_build_s={wall:.0f} peak_rss_mib={peak} binaries_mib={size / 2**20:.0f} "
+            f"files={len(list(out.iterdir()))}",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -12,17 +12,25 @@ import tempfile
 
 import docker
 
-from . import components as c
-from . import oneshot
+from .cluster import directory
+from .engine import oneshot
+from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, POD_UID_LABEL, REAPER_LABEL
+
 
 def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
-    found = [f"container: {x.name}" for label in (c.CLUSTER_LABEL, c.REAPER_LABEL, c.HELPER_LABEL)
-             for x in client.containers.list(all=True, filters={"label": label})]
-    found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": c.POD_UID_LABEL})]
-    found += [f"network: {x.name}" for x in client.networks.list(filters={"label": c.CLUSTER_LABEL})]
-    found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": c.CLUSTER_LABEL})]
-    output = oneshot.run_on_host(
-        client, kubernetes_image, ["with-host-iptables", "host-leftovers", f"{tempfile.gettempdir()}/{c.DIRECTORY_PREFIX}"],
-        labels={c.HELPER_LABEL: "host-leftovers"},
+    found = [
+        f"container: {x.name}"
+        for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL)
+        for x in client.containers.list(all=True, filters={"label": label})
+    ]
+    found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": POD_UID_LABEL})]
+    found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]
+    found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": CLUSTER_LABEL})]
+    prefix = f"{tempfile.gettempdir()}/{directory.PREFIX}"
+    output = oneshot.run(
+        client,
+        oneshot.on_host(
+            kubernetes_image, ["with-host-iptables", "host-leftovers", prefix], {HELPER_LABEL: "host-leftovers"}
+        ),
     )
     return found + output.splitlines()

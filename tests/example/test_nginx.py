@@ -14,7 +14,7 @@ import pytest
 from kubernetes import client
 from kubernetes.stream import stream
 
-from pytest_single_k8s.waiting import wait_for
+from pytest_single_k8s.common.waiting import wait_for
 
 WELCOME = "Welcome to nginx!"
 
@@ -37,8 +37,9 @@ def wait_for_phase(core, namespace, name, phases, timeout=60):
 def run_to_completion(core, namespace, name, image, command, pull_policy="IfNotPresent"):
     """Run a one-shot pod and return its log."""
     core.create_namespaced_pod(namespace, pod(name, image, command, pull_policy=pull_policy))
-    assert wait_for_phase(core, namespace, name, ("Succeeded", "Failed")) == "Succeeded", \
-        core.read_namespaced_pod_log(name, namespace)
+    assert wait_for_phase(core, namespace, name, ("Succeeded", "Failed")) == "Succeeded", core.read_namespaced_pod_log(
+        name, namespace
+    )
     return core.read_namespaced_pod_log(name, namespace)
 
 
@@ -49,8 +50,9 @@ def nginx(k8s_client, k8s_namespace, k8s_images):
     core.create_namespaced_pod(k8s_namespace, pod("nginx", k8s_images.ref("nginx"), labels={"app": "nginx"}))
     service = client.V1Service(
         metadata=client.V1ObjectMeta(name="nginx"),
-        spec=client.V1ServiceSpec(type="NodePort", selector={"app": "nginx"},
-                                  ports=[client.V1ServicePort(port=80, target_port=80)]),
+        spec=client.V1ServiceSpec(
+            type="NodePort", selector={"app": "nginx"}, ports=[client.V1ServicePort(port=80, target_port=80)]
+        ),
     )
     service = core.create_namespaced_service(k8s_namespace, service)
     wait_for_phase(core, k8s_namespace, "nginx", ("Running",))
@@ -70,10 +72,25 @@ def test_nginx_through_the_apiserver_pod_proxy(k8s_client, k8s_namespace, nginx)
 def test_nginx_through_a_cluster_ip_service_from_inside(k8s_client, k8s_namespace, k8s_images, nginx):
     core = client.CoreV1Api(k8s_client)
     _, service = nginx
-    page = run_to_completion(core, k8s_namespace, "fetch", k8s_images.ref("debian"),
-                             # kube-proxy programs a new Service within about a second: retry until then
-                             ["curl", "-sS", "--connect-timeout", "2", "--retry", "20", "--retry-all-errors",
-                              "--retry-delay", "1", f"http://{service.spec.cluster_ip}/"])
+    page = run_to_completion(
+        core,
+        k8s_namespace,
+        "fetch",
+        k8s_images.ref("debian"),
+        # kube-proxy programs a new Service within about a second: retry until then
+        [
+            "curl",
+            "-sS",
+            "--connect-timeout",
+            "2",
+            "--retry",
+            "20",
+            "--retry-all-errors",
+            "--retry-delay",
+            "1",
+            f"http://{service.spec.cluster_ip}/",
+        ],
+    )
     assert WELCOME in page
 
 
@@ -92,11 +109,19 @@ def test_nginx_through_a_node_port_from_the_host(k8s_cluster, nginx):
 @pytest.mark.k8s
 def test_a_pod_token_authenticates_and_reaches_the_apiserver_service(k8s_client, k8s_namespace, k8s_images):
     core = client.CoreV1Api(k8s_client)
-    token = run_to_completion(core, k8s_namespace, "token", k8s_images.ref("debian"),
-                              ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"])
+    token = run_to_completion(
+        core,
+        k8s_namespace,
+        "token",
+        k8s_images.ref("debian"),
+        ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"],
+    )
     review = client.AuthenticationV1Api(k8s_client).create_token_review(
-        client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token.strip())))
+        client.V1TokenReview(spec=client.V1TokenReviewSpec(token=token.strip()))
+    )
+    assert review.status is not None
     assert review.status.authenticated
+    assert review.status.user is not None
     assert review.status.user.username == f"system:serviceaccount:{k8s_namespace}:default"
 
     # The same token, used from a pod through the `kubernetes` Service, with TLS verified.
@@ -107,8 +132,13 @@ def test_a_pod_token_authenticates_and_reaches_the_apiserver_service(k8s_client,
         '--resolve "kubernetes.default.svc:443:$KUBERNETES_SERVICE_HOST" '
         "https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews"
     )
-    whoami = run_to_completion(core, k8s_namespace, "whoami", k8s_images.ref("debian"),
-                               ["sh", "-c", whoami_script, "sh", "/var/run/secrets/kubernetes.io/serviceaccount"])
+    whoami = run_to_completion(
+        core,
+        k8s_namespace,
+        "whoami",
+        k8s_images.ref("debian"),
+        ["sh", "-c", whoami_script, "sh", "/var/run/secrets/kubernetes.io/serviceaccount"],
+    )
     assert json.loads(whoami)["status"]["userInfo"]["username"] == f"system:serviceaccount:{k8s_namespace}:default"
 
 
@@ -125,8 +155,16 @@ def test_kubectl_logs_and_exec_through_the_kubectl_container(k8s_cluster, k8s_cl
 @pytest.mark.k8s
 def test_logs_and_exec_through_the_python_client(k8s_client, k8s_namespace, nginx):
     core = client.CoreV1Api(k8s_client)
-    output = stream(core.connect_get_namespaced_pod_exec, "nginx", k8s_namespace,
-                    command=["cat", "/etc/hostname"], stderr=True, stdout=True, stdin=False, tty=False)
+    output = stream(
+        core.connect_get_namespaced_pod_exec,
+        "nginx",
+        k8s_namespace,
+        command=["cat", "/etc/hostname"],
+        stderr=True,
+        stdout=True,
+        stdin=False,
+        tty=False,
+    )
     assert output.strip() == "nginx"
     through_pod_proxy(core, k8s_namespace)
     assert ACCESS_LOGGED in core.read_namespaced_pod_log("nginx", k8s_namespace)

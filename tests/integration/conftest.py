@@ -2,6 +2,8 @@ import uuid
 
 import pytest
 
+from pytest_single_k8s import leftovers
+
 TEST_LABEL = "io.github.pytest-single-k8s.test"
 
 
@@ -22,3 +24,12 @@ def run_container(k8s_images):
     yield run
     for container in started:
         container.remove(force=True)
+
+
+@pytest.fixture
+def clean_host(k8s_images):
+    """Asserts the host is clean before and after the test; returns a function that lists what is left."""
+    image = k8s_images.ref("kubernetes")
+    assert leftovers.find(k8s_images.client, image) == [], "the host was not clean before the test"
+    yield lambda: leftovers.find(k8s_images.client, image)
+    assert leftovers.find(k8s_images.client, image) == []

@@ -7,7 +7,10 @@ import sys
 def images_command(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "pytest_single_k8s", "images", *args],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
 
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.own_cluster
 INNER_TEST = """
 import pytest
 from kubernetes import client
-from pytest_single_k8s.waiting import wait_for
+from pytest_single_k8s.common.waiting import wait_for
 
 
 @pytest.mark.k8s

@@ -3,16 +3,17 @@
 import pytest
 from kubernetes import client
 
-from pytest_single_k8s import components as c
-from pytest_single_k8s.waiting import wait_for
+from pytest_single_k8s.cluster import names as c
+from pytest_single_k8s.common.waiting import wait_for
 
 pytestmark = pytest.mark.k8s
 
 
 def create_sleeper(core, namespace, images, name="sleep"):
     container = client.V1Container(name=name, image=images.ref("debian"), command=["sleep", "3600"])
-    core.create_namespaced_pod(namespace, client.V1Pod(metadata=client.V1ObjectMeta(name=name),
-                                                       spec=client.V1PodSpec(containers=[container])))
+    core.create_namespaced_pod(
+        namespace, client.V1Pod(metadata=client.V1ObjectMeta(name=name), spec=client.V1PodSpec(containers=[container]))
+    )
 
 
 def phase_is(core, namespace, name, phase):
@@ -26,8 +27,9 @@ def phase_is(core, namespace, name, phase):
 
 def test_apiserver_restart_keeps_data_and_the_client_recovers(k8s_cluster, k8s_client, k8s_namespace):
     core = client.CoreV1Api(k8s_client)
-    core.create_namespaced_config_map(k8s_namespace, client.V1ConfigMap(
-        metadata=client.V1ObjectMeta(name="kept"), data={"answer": "42"}))
+    core.create_namespaced_config_map(
+        k8s_namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="kept"), data={"answer": "42"})
+    )
     k8s_cluster.restart(c.APISERVER)
     assert core.read_namespaced_config_map("kept", k8s_namespace).data == {"answer": "42"}
 
@@ -45,8 +47,7 @@ def test_kubelet_restart_keeps_running_pods_running(k8s_cluster, k8s_client, k8s
     assert state["Running"]
 
 
-def test_pods_wait_for_a_stopped_scheduler_and_run_once_it_starts(k8s_cluster, k8s_client, k8s_namespace,
-                                                                  k8s_images):
+def test_pods_wait_for_a_stopped_scheduler_and_run_once_it_starts(k8s_cluster, k8s_client, k8s_namespace, k8s_images):
     core = client.CoreV1Api(k8s_client)
     k8s_cluster.stop(c.SCHEDULER)
     try:

@@ -41,7 +41,10 @@ def test_setup_refuses_clearly_without_root_when_no_engine_answers(tmp_path):
     # denied) and the script must explain instead of trying to install.
     result = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash", str(SETUP)],
-        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin:/nonexistent", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin:/nonexistent", "HOME": str(tmp_path)},
         cwd=tmp_path,
     )
     assert result.returncode == 1

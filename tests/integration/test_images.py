@@ -5,8 +5,8 @@ import urllib.request
 
 import pytest
 
-from pytest_single_k8s.images import KUBE_COMMANDS
-from pytest_single_k8s.waiting import wait_for
+from pytest_single_k8s.build.recipes import KUBE_COMMANDS
+from pytest_single_k8s.common.waiting import wait_for
 
 
 def output_of(k8s_images, image, command):

@@ -10,7 +10,8 @@ import urllib.request
 import pytest
 from kubernetes import client
 
-from pytest_single_k8s import components as c
+from pytest_single_k8s.cluster import names as c
+from pytest_single_k8s.engine import labels
 
 pytestmark = pytest.mark.k8s
 
@@ -42,11 +43,17 @@ def test_etcd_demands_a_client_certificate(k8s_cluster):
     ca = k8s_cluster.plan.pki("ca.crt")
     code, output = kubectl.exec_run(["curl", "-sS", "--cacert", ca, "https://127.0.0.1:2379/health"])
     # curl's TLS and connection errors (35 handshake, 55/56 the server ended the session): etcd wanted a certificate
-    assert code in (35, 55, 56) and b"health" not in output, output
-    certificate = ["--cert", k8s_cluster.plan.pki("apiserver-etcd-client.crt"),
-                   "--key", k8s_cluster.plan.pki("apiserver-etcd-client.key")]
+    assert code in (35, 55, 56), output
+    assert b"health" not in output, output
+    certificate = [
+        "--cert",
+        k8s_cluster.plan.pki("apiserver-etcd-client.crt"),
+        "--key",
+        k8s_cluster.plan.pki("apiserver-etcd-client.key"),
+    ]
     code, output = kubectl.exec_run(["curl", "-sS", "--cacert", ca, *certificate, "https://127.0.0.1:2379/health"])
-    assert code == 0 and b'"health":"true"' in output, output
+    assert code == 0, output
+    assert b'"health":"true"' in output, output
 
 
 def anonymous(url, cluster):
@@ -68,10 +75,15 @@ def test_anonymous_requests_get_no_resources(k8s_cluster):
 
 
 def test_nothing_is_published_beyond_loopback_and_etcd_not_at_all(k8s_cluster):
-    containers = k8s_cluster.docker.containers.list(filters={"label": f"{c.CLUSTER_LABEL}={k8s_cluster.plan.cluster_id}"})
-    published = {(x.labels[c.COMPONENT_LABEL], port, binding["HostIp"])
-                 for x in containers for port, bindings in (x.attrs["NetworkSettings"]["Ports"] or {}).items()
-                 for binding in bindings or []}
+    containers = k8s_cluster.docker.containers.list(
+        filters={"label": f"{labels.CLUSTER_LABEL}={k8s_cluster.plan.cluster_id}"}
+    )
+    published = {
+        (x.labels[labels.COMPONENT_LABEL], port, binding["HostIp"])
+        for x in containers
+        for port, bindings in (x.attrs["NetworkSettings"]["Ports"] or {}).items()
+        for binding in bindings or []
+    }
     assert {(component, port) for component, port, _ in published} == {(c.NETWORK, "6443/tcp")}
     assert {ip for _, _, ip in published} == {"127.0.0.1"}
 
@@ -92,7 +104,7 @@ def listening_addresses(pids):
                 if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
                     address, port = fields[1].split(":")
                     raw = bytes.fromhex(address)
-                    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                    raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
                     found.add((socket.inet_ntop(family, raw), int(port, 16)))
     return found
 
@@ -114,11 +126,13 @@ def test_a_service_account_cannot_read_secrets_of_another_namespace(k8s_client, 
     other = f"{k8s_namespace}-other"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=other)))
     try:
-        core.create_namespaced_secret(other, client.V1Secret(metadata=client.V1ObjectMeta(name="s"),
-                                                             string_data={"k": "v"}))
-        token = core.create_namespaced_service_account_token(
-            "default", k8s_namespace, client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
-                audiences=[]))).status.token
+        core.create_namespaced_secret(
+            other, client.V1Secret(metadata=client.V1ObjectMeta(name="s"), string_data={"k": "v"})
+        )
+        request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[]))
+        issued = core.create_namespaced_service_account_token("default", k8s_namespace, request).status
+        assert issued is not None
+        token = issued.token
         configuration = client.Configuration()
         configuration.host = k8s_cluster.server
         configuration.ssl_ca_cert = k8s_cluster.plan.pki("ca.crt")
@@ -127,7 +141,7 @@ def test_a_service_account_cannot_read_secrets_of_another_namespace(k8s_client, 
         with pytest.raises(client.ApiException) as denied:
             as_pod.read_namespaced_secret("s", other)
         assert denied.value.status == 403
-        assert f"system:serviceaccount:{k8s_namespace}:default" in denied.value.body
+        assert f"system:serviceaccount:{k8s_namespace}:default" in str(denied.value.body)
     finally:
         core.delete_namespace(other)
 

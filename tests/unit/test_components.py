@@ -2,30 +2,42 @@ from pathlib import Path
 
 import pytest
 
-from pytest_single_k8s import components as c
-from pytest_single_k8s.components import ClusterPlan
+from pytest_single_k8s.cluster import configs, specs
+from pytest_single_k8s.cluster import names as c
+from pytest_single_k8s.cluster.plan import ClusterPlan
+from pytest_single_k8s.engine import labels
 
 
 def plan(version="v1.37.2", **overrides):
-    values = dict(
-        cluster_id="abcd1234", directory=Path("/tmp/pytest-single-k8s-abcd1234-x"), version=version,
-        images={"kubernetes": "k:1", "etcd": "e:1", "pause": "p:1"}, network_ip="172.17.0.2",
-        node_ip="172.17.0.1", pod_cidr="172.17.0.0/16", cgroup_driver="cgroupfs",
-        docker_socket="/var/run/docker.sock", docker_root="/var/lib/docker",
-    )
+    values = {
+        "cluster_id": "abcd1234",
+        "directory": Path("/tmp/pytest-single-k8s-abcd1234-x"),
+        "version": version,
+        "images": {"kubernetes": "k:1", "etcd": "e:1", "pause": "p:1"},
+        "owner": "host:1:2",
+        "network_ip": "172.17.0.2",
+        "node_ip": "172.17.0.1",
+        "pod_cidr": "172.17.0.0/16",
+        "cgroup_driver": "cgroupfs",
+        "docker_socket": "/var/run/docker.sock",
+        "docker_root": "/var/lib/docker",
+    }
     return ClusterPlan(**{**values, **overrides})
 
 
 def by_component(p):
-    return {spec.component: spec for spec in p.specs()}
+    return specs.components(p)
 
 
 def test_seven_components_and_the_network_holder_all_labelled():
     specs = by_component(plan())
     assert set(specs) == {*c.COMPONENTS, c.NETWORK}
-    assert plan().labels(c.ETCD, "host:1:2") == {
-        c.CLUSTER_LABEL: "abcd1234", c.COMPONENT_LABEL: c.ETCD, c.OWNER_LABEL: "host:1:2",
-        c.DIRECTORY_LABEL: "/tmp/pytest-single-k8s-abcd1234-x"}
+    assert plan().labels(c.ETCD) == {
+        labels.CLUSTER_LABEL: "abcd1234",
+        labels.COMPONENT_LABEL: c.ETCD,
+        labels.OWNER_LABEL: "host:1:2",
+        labels.DIRECTORY_LABEL: "/tmp/pytest-single-k8s-abcd1234-x",
+    }
 
 
 def test_only_the_apiserver_is_published_and_only_on_loopback():
@@ -46,34 +58,41 @@ def test_apiserver_is_secured_as_a_real_cluster():
 
 def test_etcd_requires_client_certificates_and_skips_fsync():
     command = by_component(plan())[c.ETCD].command
-    assert "--client-cert-auth=true" in command and "--peer-client-cert-auth=true" in command
+    assert "--client-cert-auth=true" in command
+    assert "--peer-client-cert-auth=true" in command
     assert "--unsafe-no-fsync=true" in command
-    assert all(url.startswith("https://127.0.0.1") for flag in command if "-urls=" in flag
-               for url in flag.split("=", 1)[1].split(","))
+    assert all(
+        url.startswith("https://127.0.0.1")
+        for flag in command
+        if "-urls=" in flag
+        for url in flag.split("=", 1)[1].split(",")
+    )
 
 
-@pytest.mark.parametrize("version, gated", [("v1.35.4", False), ("v1.36.3", True), ("v1.37.2", True)])
+@pytest.mark.parametrize(("version", "gated"), [("v1.35.4", False), ("v1.36.3", True), ("v1.37.2", True)])
 def test_websocket_gate_only_where_it_exists(version, gated):
     p = plan(version)
     assert ("--feature-gates=ExtendWebSocketsToKubelet=false" in by_component(p)[c.APISERVER].command) == gated
-    assert (p.kubelet_config()["featureGates"] == {"ExtendWebSocketsToKubelet": False}) == gated
+    assert (configs.kubelet(p)["featureGates"] == {"ExtendWebSocketsToKubelet": False}) == gated
 
 
 def test_kubelet_keeps_local_images_and_shares_its_root_with_the_engine():
     p = plan()
-    config = p.kubelet_config()
+    config = configs.kubelet(p)
     assert config["imageGCHighThresholdPercent"] == 100
     assert config["evictionHard"] == {"imagefs.available": "0%", "nodefs.available": "0%", "nodefs.inodesFree": "0%"}
     assert config["failCgroupV1"] is False
     assert config["authentication"]["anonymous"]["enabled"] is False
     kubelet = by_component(p)[c.KUBELET]
     assert f"{p.kubelet_root}:{p.kubelet_root}:rshared" in kubelet.volumes
-    assert kubelet.privileged and kubelet.pid_mode == "host" and kubelet.network_mode == "host"
+    assert kubelet.privileged
+    assert kubelet.pid_mode == "host"
+    assert kubelet.network_mode == "host"
     assert "--pod-infra-container-image=p:1" in kubelet.command
 
 
 def test_kube_proxy_leaves_host_sysctls_alone_and_serves_node_ports_on_the_bridge_only():
-    config = plan().proxy_config()
+    config = configs.proxy(plan())
     assert config["mode"] == "iptables"
     assert config["nodePortAddresses"] == ["172.17.0.1/32"]
     assert config["conntrack"]["maxPerCore"] == 0

@@ -1,6 +1,6 @@
 import pytest
 
-from pytest_single_k8s import gobuild, goproxy
+from pytest_single_k8s.build import gobuild, goproxy
 
 KUBERNETES_GO_MOD = """module k8s.io/kubernetes
 
@@ -51,7 +51,7 @@ def test_go_mod_parsing():
     assert goproxy.zero_version_requirements(KUBERNETES_GO_MOD) == ["k8s.io/api", "k8s.io/client-go", "k8s.io/kubelet"]
     assert goproxy.replace_block(KUBERNETES_GO_MOD) == []
     assert goproxy.replace_block(CRI_DOCKERD_GO_MOD) == [
-        "go.opentelemetry.io/otel/exporters/otlp/otlptrace => go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.17.0",
+        "go.opentelemetry.io/otel/exporters/otlp/otlptrace => go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.17.0",  # noqa: E501
         "k8s.io/api => k8s.io/api v0.29.15",
         "k8s.io/kubernetes => k8s.io/kubernetes v1.29.15",
     ]

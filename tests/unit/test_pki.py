@@ -6,7 +6,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pytest_single_k8s.pki import SERVER, Identity, Pki
+from pytest_single_k8s.cluster.pki import SERVER, Identity, Pki
 
 
 def load(path):
@@ -16,8 +16,11 @@ def load(path):
 def test_issued_certificates_chain_to_the_ca_with_names_and_groups(tmp_path):
     pki = Pki(tmp_path / "pki")
     pki.issue(Identity("kubelet", "system:node:n1", groups=("system:nodes",)))
-    pki.issue(Identity("apiserver", "kube-apiserver", usages=(SERVER,), dns_names=("kubernetes",),
-                       ips=("10.96.0.1", "127.0.0.1")))
+    pki.issue(
+        Identity(
+            "apiserver", "kube-apiserver", usages=(SERVER,), dns_names=("kubernetes",), ips=("10.96.0.1", "127.0.0.1")
+        )
+    )
     ca = load(pki.path("ca.crt"))
     kubelet, apiserver = load(pki.path("kubelet.crt")), load(pki.path("apiserver.crt"))
     for cert in (kubelet, apiserver):
@@ -25,11 +28,14 @@ def test_issued_certificates_chain_to_the_ca_with_names_and_groups(tmp_path):
     assert kubelet.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "system:node:n1"
     assert kubelet.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:nodes"
     assert kubelet.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value == x509.ExtendedKeyUsage(
-        [ExtendedKeyUsageOID.CLIENT_AUTH])
+        [ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
     names = apiserver.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == ["kubernetes"]
-    assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("10.96.0.1"),
-                                                         ipaddress.ip_address("127.0.0.1")]
+    assert names.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("10.96.0.1"),
+        ipaddress.ip_address("127.0.0.1"),
+    ]
     assert isinstance(apiserver.public_key(), ec.EllipticCurvePublicKey)
 
 

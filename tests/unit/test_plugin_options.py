@@ -12,7 +12,7 @@ def test_probe(pytestconfig):
 
 
 @pytest.mark.parametrize(
-    "ini, cli, expected",
+    ("ini", "cli", "expected"),
     [
         (None, None, "latest"),
         ("1.36", None, "1.36"),
@@ -35,8 +35,9 @@ def test_every_setting_follows_the_same_precedence(pytester):
     pytester.makepyfile(PROBE)
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*VERSION=latest PORT=16443 EXTRA=kubelet=--v=2"])
-    result = pytester.runpytest("-s", "-p", "no:cacheprovider", "--k8s-apiserver-port", "17443",
-                                "--k8s-extra-arg", "kube-apiserver=--v=4")
+    result = pytester.runpytest(
+        "-s", "-p", "no:cacheprovider", "--k8s-apiserver-port", "17443", "--k8s-extra-arg", "kube-apiserver=--v=4"
+    )
     result.stdout.fnmatch_lines(["*VERSION=latest PORT=17443 EXTRA=kube-apiserver=--v=4"])
 
 

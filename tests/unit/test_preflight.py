@@ -1,13 +1,15 @@
 import docker.errors
 import pytest
 
-from pytest_single_k8s import preflight
+from pytest_single_k8s.engine import preflight
 
 
 def test_a_refused_capability_is_explained_with_the_fix():
     error = docker.errors.APIError("500 Server Error", explanation="OCI runtime create failed: unable to apply caps")
     message = str(preflight.explain(error))
-    assert "CAP_SYS_RESOURCE" in message and "host/setup.sh" in message and "unable to apply caps" in message
+    assert "CAP_SYS_RESOURCE" in message
+    assert "host/setup.sh" in message
+    assert "unable to apply caps" in message
 
 
 def test_other_refusals_keep_the_engine_s_words():

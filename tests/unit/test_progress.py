@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from pytest_single_k8s.progress import Status
+from pytest_single_k8s.common.progress import Status
 
 
 def test_steps_print_start_and_outcome_and_throttle_details_off_a_terminal():

@@ -1,7 +1,7 @@
 import pytest
 
 from pytest_single_k8s.errors import SingleK8sError
-from pytest_single_k8s.settings import Settings, resolve
+from pytest_single_k8s.plugin.settings import Settings, resolve
 
 
 def test_defaults_when_nothing_is_set():
@@ -16,10 +16,13 @@ def test_cli_beats_ini_beats_default():
 
 
 def test_extra_args_group_by_component():
-    settings = resolve({"extra_args": ["kube-apiserver=--v=4", "kubelet=--v=2", "kube-apiserver=--profiling=false"]},
-                       {})
-    assert settings.extra_args_by_component() == {"kube-apiserver": ("--v=4", "--profiling=false"),
-                                                  "kubelet": ("--v=2",)}
+    settings = resolve(
+        {"extra_args": ["kube-apiserver=--v=4", "kubelet=--v=2", "kube-apiserver=--profiling=false"]}, {}
+    )
+    assert settings.extra_args_by_component() == {
+        "kube-apiserver": ("--v=4", "--profiling=false"),
+        "kubelet": ("--v=2",),
+    }
 
 
 @pytest.mark.parametrize("item", ["apiserver=--v=4", "kube-apiserver", "kube-apiserver=v=4"])

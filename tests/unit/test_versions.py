@@ -2,14 +2,14 @@ import json
 
 import pytest
 
-from pytest_single_k8s import goproxy, versions
+from pytest_single_k8s.build import goproxy, versions
 from pytest_single_k8s.errors import BuildError, VersionError
 
 SERVED = [(1, 34, 4), (1, 35, 0), (1, 35, 4), (1, 36, 1), (1, 36, 3), (1, 37, 0), (1, 37, 2)]
 
 
 @pytest.mark.parametrize(
-    "requested, expected",
+    ("requested", "expected"),
     [
         (None, "v1.37.2"),
         ("latest", "v1.37.2"),
@@ -35,7 +35,9 @@ def test_resolve_rejects_versions_below_the_minimum_and_lists_supported_ones():
 
 
 def test_resolve_names_the_nearest_served_versions():
-    with pytest.raises(VersionError, match=r"1.37.9 is not served .* nearest valid versions: v1.37.2, v1.37.0, v1.36.3$"):
+    with pytest.raises(
+        VersionError, match=r"1.37.9 is not served .* nearest valid versions: v1.37.2, v1.37.0, v1.36.3$"
+    ):
         versions.resolve("1.37.9", SERVED)
     with pytest.raises(VersionError, match=r"1.39 is not served .* nearest valid versions: v1.37.2, v1.37.0"):
         versions.resolve("1.39", SERVED)

@@ -1,11 +1,16 @@
+import concurrent.futures
 import os
 import socket
+import threading
+import time
 
 import pytest
 
-from pytest_single_k8s import ownership
-from pytest_single_k8s.steps import all_of, parallel
-from pytest_single_k8s.waiting import WaitTimeout, wait_for
+from pytest_single_k8s.common.steps import all_of, parallel
+from pytest_single_k8s.common.waiting import WaitCancelled, WaitTimeout, wait_for
+from pytest_single_k8s.engine import ownership
+from pytest_single_k8s.errors import SingleK8sError
+from pytest_single_k8s.plugin.sharing import SharedCluster
 
 
 def test_wait_for_retries_until_the_check_passes():
@@ -60,6 +65,7 @@ def test_all_of_runs_later_groups_after_a_failure_and_counts_the_failures():
     def fail(message):
         def step():
             raise RuntimeError(message)
+
         return step
 
     with pytest.raises(RuntimeError, match="one") as raised:
@@ -68,11 +74,87 @@ def test_all_of_runs_later_groups_after_a_failure_and_counts_the_failures():
     assert "and 1 more clean-up step(s) failed" in raised.value.__notes__[0]
 
 
-def test_an_owner_is_gone_only_when_its_process_certainly_ended():
-    me = ownership.current()
-    assert me.startswith(f"{socket.gethostname()}:{os.getpid()}:")
-    assert not ownership.is_gone(me)
-    host, pid, started = me.split(":")
-    assert ownership.is_gone(f"{host}:{pid}:{int(started) + 1}")  # the PID was reused
-    assert ownership.is_gone(f"{host}:999999999:1")  # no such process
-    assert not ownership.is_gone(f"another-host:{pid}:{started}")  # cannot tell: leave it alone
+def test_an_owner_names_its_host_pid_and_start_time():
+    host, pid, started = ownership.current().split(":")
+    assert (host, int(pid)) == (socket.gethostname(), os.getpid())
+    assert started == ownership.start_time(os.getpid())
+    assert started.isdigit()
+    assert ownership.start_time(999999999) is None  # no such process
+
+
+def test_a_failing_step_cancels_the_waits_beside_it_at_once():
+    cancel = threading.Event()
+
+    def never():
+        raise RuntimeError("not yet")
+
+    def fail_soon():
+        time.sleep(0.2)
+        raise ValueError("the apiserver died")
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="the apiserver died"):
+        parallel(
+            [lambda: wait_for(never, "a wait that never passes", timeout=60, interval=5, cancel=cancel), fail_soon],
+            cancel=cancel,
+        )
+    assert time.monotonic() - started < 2
+
+
+def test_a_cancelled_wait_says_so_rather_than_timing_out():
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+
+    def never():
+        raise RuntimeError("not yet")
+
+    started = time.monotonic()
+    with pytest.raises(WaitCancelled, match="stopped waiting for the scheduler"):
+        wait_for(never, "the scheduler", timeout=60, interval=10, cancel=cancel)
+    assert time.monotonic() - started < 2
+
+
+def test_an_interrupt_cancels_the_running_steps(monkeypatch):
+    """Ctrl-C reaches the main thread while it waits for the steps: they must stop too."""
+    cancel = threading.Event()
+    ended = []
+
+    def watch():
+        cancel.wait(30)
+        ended.append(time.monotonic())
+
+    real_wait = concurrent.futures.wait
+
+    def interrupted_wait(futures, return_when=concurrent.futures.ALL_COMPLETED):
+        if return_when == concurrent.futures.FIRST_EXCEPTION:
+            raise KeyboardInterrupt
+        return real_wait(futures, return_when=return_when)
+
+    monkeypatch.setattr(concurrent.futures, "wait", interrupted_wait)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        parallel([watch, watch], cancel=cancel)
+    assert len(ended) == 2
+    assert max(ended) - started < 2
+
+
+def test_a_failed_creation_is_shared_with_every_xdist_worker(tmp_path):
+    first, second = SharedCluster(tmp_path, "run1"), SharedCluster(tmp_path, "run1")
+
+    def dies():
+        raise SingleK8sError("kube-apiserver exited with status 1")
+
+    with pytest.raises(SingleK8sError):
+        first.join(dies, lambda state: None)
+    attempts = []
+
+    def create():
+        attempts.append("created")
+        return {}
+
+    def attach(state):
+        attempts.append("attached")
+
+    with pytest.raises(SingleK8sError, match="another pytest-xdist worker failed to create the cluster: Single"):
+        second.join(create, attach)
+    assert attempts == []  # neither created nor attached

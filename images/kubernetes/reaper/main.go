@@ -1,0 +1,178 @@
+// Command reaper deletes a cluster whose owner process ended without doing so
+// (SIGKILL, a crash). It runs in a privileged container with the host's PID and
+// network namespaces and the Docker socket, started with the cluster.
+//
+// Its one argument is a JSON plan made by the Python side, which is the only
+// place that knows names and order (pytest_single_k8s/cluster/teardown.py):
+//
+//	{"owner": {"pid": 123, "start_time": "456"},
+//	 "teardown": {"stages": [{"remove": [FILTERS...], "host": [ARGV...]}, ...]}}
+//
+// It waits while the owner lives (its PID with the same start time, field 22 of
+// /proc/PID/stat, so that a reused PID does not count), then runs the stages in
+// order: it removes every container that matches each Docker filter, listed
+// only when its stage comes, and runs the host command. Every stage runs even
+// if an earlier one failed. The reaper is the one judge of owner liveness.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type stage struct {
+	Remove []map[string][]string `json:"remove"`
+	Host   []string              `json:"host"`
+}
+
+type plan struct {
+	Owner struct {
+		PID       int    `json:"pid"`
+		StartTime string `json:"start_time"`
+	} `json:"owner"`
+	Teardown struct {
+		Stages []stage `json:"stages"`
+	} `json:"teardown"`
+}
+
+var docker = &http.Client{
+	Timeout: 60 * time.Second,
+	Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", "/var/run/docker.sock")
+	}},
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: reaper PLAN-JSON")
+		os.Exit(2)
+	}
+	var p plan
+	if err := json.Unmarshal([]byte(os.Args[1]), &p); err != nil {
+		fmt.Fprintf(os.Stderr, "reaper: bad plan: %v\n", err)
+		os.Exit(2)
+	}
+	if !alive(p.Owner.PID, p.Owner.StartTime) {
+		// The owner runs in another PID namespace: hold the engine (this
+		// container's name is its lock) without watching; `down` or the
+		// owner's next session deletes the cluster.
+		fmt.Fprintf(os.Stderr, "reaper: cannot see process %d with start time %s; holding the engine without watching\n",
+			p.Owner.PID, p.Owner.StartTime)
+		hold()
+	}
+	for alive(p.Owner.PID, p.Owner.StartTime) {
+		time.Sleep(250 * time.Millisecond)
+	}
+	fmt.Println("reaper: the owner ended without deleting its cluster; removing it")
+	failed := false
+	for _, s := range p.Teardown.Stages {
+		if err := run(s); err != nil {
+			fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// alive tells whether process pid runs with the given start time.
+func alive(pid int, startTime string) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// "PID (COMM) STATE ...": the command may hold spaces and parentheses.
+	text := string(stat)
+	fields := strings.Fields(text[strings.LastIndexByte(text, ')')+1:])
+	return len(fields) > 19 && fields[19] == startTime
+}
+
+// hold waits until the container is stopped.
+func hold() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	<-signals
+	os.Exit(0)
+}
+
+// run removes what each filter of the stage matches now, then runs its host command.
+func run(s stage) error {
+	var problems []string
+	for _, filters := range s.Remove {
+		ids, err := list(filters)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		for _, id := range ids {
+			if err := remove(id); err != nil {
+				problems = append(problems, err.Error())
+			}
+		}
+	}
+	if len(s.Host) > 0 {
+		command := exec.Command(s.Host[0], s.Host[1:]...)
+		command.Stdout, command.Stderr = os.Stdout, os.Stderr
+		if err := command.Run(); err != nil {
+			problems = append(problems, fmt.Sprintf("%v: %v", s.Host, err))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func list(filters map[string][]string) ([]string, error) {
+	encoded, err := json.Marshal(filters)
+	if err != nil {
+		return nil, err
+	}
+	query := url.Values{"all": {"1"}, "filters": {string(encoded)}}
+	response, err := docker.Get("http://docker/containers/json?" + query.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("listing containers %s: %w", encoded, err)
+	}
+	defer response.Body.Close()
+	if response.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("listing containers %s: %s", encoded, response.Status)
+	}
+	var containers []struct {
+		ID string `json:"Id"`
+	}
+	if err := json.NewDecoder(response.Body).Decode(&containers); err != nil {
+		return nil, fmt.Errorf("listing containers %s: %w", encoded, err)
+	}
+	ids := make([]string, 0, len(containers))
+	for _, c := range containers {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
+
+func remove(id string) error {
+	request, err := http.NewRequest(http.MethodDelete, "http://docker/containers/"+id+"?force=1&v=1", nil)
+	if err != nil {
+		return err
+	}
+	response, err := docker.Do(request)
+	if err != nil {
+		return fmt.Errorf("removing container %.12s: %w", id, err)
+	}
+	response.Body.Close()
+	if response.StatusCode != http.StatusNoContent && response.StatusCode != http.StatusNotFound {
+		return fmt.Errorf("removing container %.12s: %s", id, response.Status)
+	}
+	return nil
+}

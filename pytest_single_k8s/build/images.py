@@ -1,0 +1,187 @@
+"""The cluster's images, built here from images/ and cached under content-addressed tags.
+
+Every tag is a hash of all inputs of its image: the recipe files, the versions
+it is built from, the code that builds it and its parent's tag. An image whose
+tag exists is never rebuilt, so a cached check costs one Docker listing. What
+each image is made of is the table in recipes.py; this module only executes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+import filelock
+
+from ..common.paths import cache_dir, recipes_dir
+from ..common.progress import Status
+from ..engine.labels import LABEL, VERSION_LABEL
+from ..errors import BuildError
+from . import gobuild, goproxy, rootfs
+from .recipes import BY_NAME, NAMES, Recipe, Versions
+
+REPOSITORY = "pytest-single-k8s"
+_BUILD_CODE = (Path(gobuild.__file__), Path(goproxy.__file__))
+
+
+@dataclass(frozen=True)
+class CachedImage:
+    name: str
+    ref: str
+    size: int | None  # bytes, None when not built yet
+
+
+class Images:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        versions: Versions,
+        status: Status | None = None,
+        recipes: Path | None = None,
+        cache: Path | None = None,
+    ) -> None:
+        self.client = client
+        self.versions = versions
+        self.status = status or Status()
+        self.recipes = recipes or recipes_dir()
+        self.cache = cache or cache_dir()
+        self._refs: dict[str, str] = {}
+
+    # -- tags ---------------------------------------------------------------
+
+    def ref(self, name: str) -> str:
+        """pytest-single-k8s/<name>:<hash of every input>."""
+        if name not in self._refs:
+            self._refs[name] = self._compute_ref(BY_NAME[name])
+        return self._refs[name]
+
+    def _compute_ref(self, recipe: Recipe) -> str:
+        inputs = {
+            "name": recipe.name,
+            "files": _hash_files(self.recipes, self._files(recipe)),
+            **recipe.pinned(self.versions),
+            **(rootfs.inputs() if recipe.rootfs else {}),
+        }
+        if recipe.parent:
+            inputs["parent"] = self.ref(recipe.parent)
+        digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
+        return f"{REPOSITORY}/{recipe.name}:{digest.hexdigest()[:16]}"
+
+    def _files(self, recipe: Recipe) -> list[Path]:
+        files = sorted(p for p in (self.recipes / recipe.name).rglob("*") if p.is_file())
+        return files + list(_BUILD_CODE) if recipe.programs else files
+
+    # -- state --------------------------------------------------------------
+
+    def listing(self) -> list[CachedImage]:
+        present = {
+            tag: image.attrs["Size"]
+            for image in self.client.images.list(filters={"label": LABEL})
+            for tag in image.tags
+        }
+        return [CachedImage(name, self.ref(name), present.get(self.ref(name))) for name in NAMES]
+
+    def missing(self) -> list[str]:
+        return [image.name for image in self.listing() if image.size is None]
+
+    def stale(self) -> list[str]:
+        """Our image tags that no current recipe produces. Kubernetes images of other
+        versions are kept: they are another version's cache, not stale."""
+        current = {self.ref(name) for name in NAMES}
+        found = []
+        for image in self.client.images.list(filters={"label": LABEL}):
+            other_version = image.labels.get(VERSION_LABEL, self.versions.kubernetes) != self.versions.kubernetes
+            found += [
+                tag
+                for tag in image.tags
+                if tag.startswith(f"{REPOSITORY}/") and tag not in current and not other_version
+            ]
+        return sorted(found)
+
+    def prune(self) -> list[str]:
+        """Remove the stale tags (see stale()); returns what was removed. Tags in use stay."""
+        removed = []
+        for tag in self.stale():
+            try:
+                self.client.images.remove(tag)
+                removed.append(tag)
+            except docker.errors.APIError as error:
+                if error.status_code != 409:  # 409: a container still uses it
+                    raise
+        return removed
+
+    # -- building -----------------------------------------------------------
+
+    def ensure(self, names: tuple[str, ...] = NAMES) -> dict[str, str]:
+        """Build whatever of `names` (and their parents) is missing; return their refs.
+
+        Builds are serialised across processes (pytest-xdist workers, parallel
+        sessions) by a file lock: the second finds what the first built.
+        """
+        wanted = set(names) | {BY_NAME[name].parent for name in names if BY_NAME[name].parent}
+        if wanted & set(self.missing()):
+            self.cache.mkdir(parents=True, exist_ok=True)
+            with filelock.FileLock(str(self.cache / "build.lock")):
+                missing = set(self.missing())
+                for name in NAMES:  # in build order: parents first
+                    if name in wanted and name in missing:
+                        self._build(BY_NAME[name])
+        return {name: self.ref(name) for name in names}
+
+    def _build(self, recipe: Recipe) -> None:
+        ref, folder = self.ref(recipe.name), self.recipes / recipe.name
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="build-", dir=self.cache) as scratch:
+            context = Path(scratch)
+            if recipe.rootfs:
+                rootfs.build(self.client, ref, folder / "packages", context, self.status)
+            else:
+                for program in recipe.programs(self.versions, folder) if recipe.programs else []:
+                    gobuild.build(program, context / "bin", self.cache / "go", self.status)
+                for link, target in recipe.links.items():
+                    os.symlink(target, context / "bin" / link)
+                shutil.copytree(folder, context, dirs_exist_ok=True)
+                self._docker_build(recipe, context)
+        try:
+            self.client.images.get(ref)
+        except docker.errors.ImageNotFound as error:
+            raise BuildError(f"failed to build {ref}: the engine does not list it afterwards") from error
+
+    def _docker_build(self, recipe: Recipe, context: Path) -> None:
+        ref = self.ref(recipe.name)
+        labels = {
+            LABEL: recipe.name,
+            **({VERSION_LABEL: self.versions.kubernetes} if recipe.pinned(self.versions).get("kubernetes") else {}),
+        }
+        with self.status.step(f"Building {ref}") as step:
+            output = self.client.api.build(
+                path=str(context),
+                tag=ref,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels=labels,
+                buildargs={"BASE": self.ref(recipe.parent)} if recipe.parent else {},
+            )
+            log: list[str] = []
+            for chunk in output:
+                if "error" in chunk:
+                    raise BuildError(f"failed to build {ref}: {chunk['error'].strip()}\n" + "".join(log[-20:]))
+                if chunk.get("stream", "").strip():
+                    log.append(chunk["stream"])
+                    step.update(chunk["stream"].strip()[:100])
+
+
+def _hash_files(recipes: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        name = path.relative_to(recipes) if path.is_relative_to(recipes) else Path(path.name)
+        digest.update(f"{name}\0{path.stat().st_mode & 0o111:o}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()

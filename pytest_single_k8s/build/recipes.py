@@ -1,0 +1,66 @@
+"""What each image is built from, as data: one table, in build order (parents first).
+
+    debian      Debian rootfs (mmdebstrap + docker import): the userland of the rest
+    pause       our pause program, FROM scratch
+    etcd        etcd, FROM debian
+    kubernetes  the multi-call kube binary, cri-dockerd and our reaper, FROM debian
+    nginx       Debian's nginx, FROM debian (the example's workload)
+
+A recipe's folder under images/ holds its Dockerfile (or, for the rootfs, its
+package list) and our Go sources; every file there goes into the image's tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import gobuild
+
+KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What the images are built from. kubernetes is a resolved release tag."""
+
+    kubernetes: str
+    etcd: str = "v3.7.3"
+    cri_dockerd: str = "v0.4.3"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    parent: str | None = None  # an image of ours it is built FROM; None: scratch, or a rootfs
+    rootfs: bool = False  # made by mmdebstrap and `docker import` instead of `docker build`
+    pinned: Callable[[Versions], dict[str, str]] = lambda versions: {}  # versions that go into the tag
+    programs: Callable[[Versions, Path], list[gobuild.GoProgram]] | None = None  # Go programs for bin/
+    links: dict[str, str] = field(default_factory=dict)  # bin/ symlinks: name -> target
+
+
+RECIPES = (
+    Recipe("debian", rootfs=True),
+    Recipe("pause", programs=lambda versions, folder: [gobuild.GoProgram("pause", main_source=folder / "main.go")]),
+    Recipe(
+        "etcd",
+        parent="debian",
+        pinned=lambda versions: {"etcd": versions.etcd},
+        programs=lambda versions, folder: [gobuild.etcd(versions.etcd, folder / "main.go")],
+    ),
+    Recipe(
+        "kubernetes",
+        parent="debian",
+        pinned=lambda versions: {"kubernetes": versions.kubernetes, "cri-dockerd": versions.cri_dockerd},
+        programs=lambda versions, folder: [
+            gobuild.kubernetes(versions.kubernetes, folder / "main.go"),
+            gobuild.cri_dockerd(versions.cri_dockerd),
+            gobuild.GoProgram("reaper", main_source=folder / "reaper" / "main.go"),
+        ],
+        links=dict.fromkeys(KUBE_COMMANDS, "kube"),
+    ),
+    Recipe("nginx", parent="debian"),
+)
+BY_NAME = {recipe.name: recipe for recipe in RECIPES}
+NAMES = tuple(BY_NAME)

@@ -1,0 +1,1 @@
+"""One cluster: its plan (every container), PKI, creation, readiness, teardown, reaping, and the handle tests use."""

@@ -1,0 +1,65 @@
+"""Every certificate and kubeconfig of a cluster: who is who, as one table."""
+
+from __future__ import annotations
+
+from .names import APISERVER_PORT, SERVICE_IP
+from .pki import CLIENT, SERVER, Identity, Pki
+from .plan import ClusterPlan
+
+APISERVER_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "localhost",
+)
+
+
+def identities(plan: ClusterPlan) -> list[Identity]:
+    local_names, local_ips = ("localhost",), ("127.0.0.1", plan.network_ip)
+    return [
+        Identity(
+            "apiserver",
+            "kube-apiserver",
+            usages=(SERVER,),
+            dns_names=APISERVER_NAMES,
+            ips=(SERVICE_IP, "127.0.0.1", plan.network_ip),
+        ),
+        Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", groups=("system:masters",)),
+        Identity("apiserver-etcd-client", "kube-apiserver-etcd-client"),
+        Identity("etcd-server", "etcd", usages=(SERVER, CLIENT), dns_names=local_names, ips=("127.0.0.1",)),
+        Identity("admin", "pytest-single-k8s-admin", groups=("system:masters",)),
+        Identity("kube-controller-manager", "system:kube-controller-manager"),
+        Identity("kube-scheduler", "system:kube-scheduler"),
+        Identity("kubelet", f"system:node:{plan.node_name}", groups=("system:nodes",)),
+        Identity("kube-proxy", "system:kube-proxy"),
+        Identity("kubelet-server", plan.node_name, usages=(SERVER,), dns_names=(plan.node_name,), ips=(plan.node_ip,)),
+        Identity("kube-scheduler-server", "kube-scheduler", usages=(SERVER,), dns_names=local_names, ips=local_ips),
+        Identity(
+            "kube-controller-manager-server",
+            "kube-controller-manager",
+            usages=(SERVER,),
+            dns_names=local_names,
+            ips=local_ips,
+        ),
+    ]
+
+
+def write(plan: ClusterPlan, host_server: str) -> Pki:
+    """Issue every identity, the service-account key pair and the kubeconfigs, under plan.directory/pki."""
+    pki = Pki(plan.directory / "pki")
+    for identity in identities(plan):
+        pki.issue(identity)
+    pki.key_pair("service-account")
+    internal = f"https://127.0.0.1:{APISERVER_PORT}"  # from inside the network container's namespace
+    from_host_network = f"https://{plan.network_ip}:{APISERVER_PORT}"  # kubelet and kube-proxy
+    for file, user, server in (
+        ("admin.kubeconfig", "admin", host_server),
+        ("admin-internal.kubeconfig", "admin", internal),
+        ("kube-controller-manager.kubeconfig", "kube-controller-manager", internal),
+        ("kube-scheduler.kubeconfig", "kube-scheduler", internal),
+        ("kubelet.kubeconfig", "kubelet", from_host_network),
+        ("kube-proxy.kubeconfig", "kube-proxy", from_host_network),
+    ):
+        pki.kubeconfig(file, user, server)
+    return pki

@@ -1,0 +1,184 @@
+"""Creating a cluster: a few steps run in order; if any fails (or Ctrl-C), what was made is deleted.
+
+plan     read the engine (cgroups, bridge, paths) and lay the cluster out
+claim    check the engine, reap what dead owners left, take the engine lock (the reaper)
+network  start the reaper and the network holder; certificates and configs
+control  etcd and the apiserver first, since everything waits on them (bench/bench.py)
+rest     the other components once the apiserver answers, then wait for them
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import ipaddress
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from ..build.images import Images
+from ..common.progress import Status
+from ..common.steps import parallel
+from ..engine import lock, ownership, preflight
+from ..engine.containers import ContainerSpec, create
+from ..errors import ComponentFailed
+from . import certificates, configs, directory, reaping, specs, teardown
+from .handle import Cluster
+from .host import run_script
+from .names import (
+    APISERVER,
+    APISERVER_PORT,
+    COMPONENTS,
+    CONTROLLER_MANAGER,
+    ETCD,
+    KUBECTL,
+    KUBELET,
+    NETWORK,
+    PROXY,
+    SCHEDULER,
+)
+from .plan import ClusterPlan
+
+
+def create_cluster(
+    client: docker.DockerClient,
+    images: Images,
+    status: Status,
+    *,
+    api_port: int | None = None,
+    extra_args: dict[str, tuple[str, ...]] | None = None,
+    wait_timeout: float = 600.0,
+) -> Cluster:
+    """Check the host, claim the engine (waiting up to wait_timeout for another session's cluster
+    to end), start every component and wait until the cluster serves pods; on failure, delete."""
+    clock = time.monotonic()  # the zero of Cluster.timings
+    preflight.check_engine(client)
+    plan = plan_cluster(client, images, api_port, extra_args or {})
+    cluster = Cluster(client, plan, status, created_clock=clock)
+    pid = ownership.owning_pid()
+    reaper_spec = specs.reaper(
+        plan, pid, ownership.start_time(pid) or "", teardown.as_json(teardown.plan(plan.cluster_id, plan.directory))
+    )
+    claimed: list[Any] = []
+
+    def reap_and_claim() -> None:
+        reaping.reap_abandoned(client, status)
+        claimed.append(lock.claim(client, reaper_spec))
+
+    try:
+        lock.wait_for_engine(client, status, wait_timeout, reap_and_claim)
+    except BaseException:
+        shutil.rmtree(plan.directory, ignore_errors=True)
+        raise
+    try:
+        _start(cluster, claimed[0])
+    except BaseException:
+        status.info(" • Deleting the failed cluster ...")
+        try:
+            cluster.delete()
+        except Exception as cleanup:  # noqa: BLE001 - the first error is the one to report
+            status.info(f" ✗ The clean-up failed too: {cleanup}")
+        raise
+    return cluster
+
+
+def plan_cluster(
+    client: docker.DockerClient, images: Images, api_port: int | None, extra_args: dict[str, tuple[str, ...]]
+) -> ClusterPlan:
+    """Read what the engine says (cgroups, bridge, paths) and lay out a new cluster."""
+    info = client.info()
+    bridge = next(
+        entry
+        for entry in client.networks.get("bridge").attrs["IPAM"]["Config"]
+        if ipaddress.ip_network(entry["Subnet"]).version == 4
+    )
+    cluster_id = secrets.token_hex(4)
+    return ClusterPlan(
+        cluster_id=cluster_id,
+        directory=directory.make(cluster_id),
+        version=images.versions.kubernetes,
+        images={name: images.ref(name) for name in ("kubernetes", "etcd", "pause")},
+        owner=ownership.current(),
+        network_ip="",  # known once the network container runs
+        # Docker's default bridge lists a gateway only when one was configured; its default is the first host.
+        node_ip=bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts())),
+        pod_cidr=bridge["Subnet"],
+        cgroup_driver=info.get("CgroupDriver", "cgroupfs"),
+        docker_socket=_docker_socket(),
+        docker_root=info.get("DockerRootDir", "/var/lib/docker"),
+        apiserver_host_port=api_port,
+        extra_args=extra_args,
+    )
+
+
+def _start(cluster: Cluster, reaper: Any) -> None:
+    client, status = cluster.docker, cluster.status
+    with status.step("Preparing network and certificates"):
+        for sub in directory.SUBDIRECTORIES:
+            (cluster.plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
+        parallel([lambda: _start_reaper(reaper), lambda: _run(client, specs.network(cluster.plan))])
+        network = cluster.container(NETWORK)
+        network.reload()
+        if not network.attrs["State"]["Running"]:
+            raise ComponentFailed(NETWORK, "exited at start", network.logs(tail=20).decode(errors="replace"))
+        settings = network.attrs["NetworkSettings"]
+        cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
+        cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
+        certificates.write(plan, cluster.server)
+        for name, text in configs.files(plan).items():
+            Path(plan.etc(name)).write_text(text)
+    components = specs.components(plan)
+    readiness = cluster.readiness()
+    with status.step(f"Starting Kubernetes {plan.version}: {', '.join(COMPONENTS)}"):
+        parallel([lambda: _run(client, components[ETCD]), lambda: _run(client, components[APISERVER])])
+        readiness.wait_apiserver()
+
+        # The scheduler and controller-manager would exit had they started before the apiserver answered.
+        def kubelet() -> None:
+            _share_kubelet_root(cluster)
+            _run(client, components[KUBELET])
+
+        others = (SCHEDULER, CONTROLLER_MANAGER, PROXY, KUBECTL)
+        parallel([*(functools.partial(_run, client, components[name]) for name in others), kubelet])
+    readiness.wait_rest()
+
+
+def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:
+    try:
+        create(client, spec).start()
+    except docker.errors.APIError as error:
+        hint = ""
+        if "port is already allocated" in str(error) or "address already in use" in str(error):
+            hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
+        raise ComponentFailed(spec.component, f"could not start: {error.explanation or error}", "", hint) from error
+
+
+def _start_reaper(reaper: Any) -> None:
+    """The reaper is the first privileged host-namespace container, so a host that cannot
+    grant one is explained here."""
+    try:
+        reaper.start()
+    except docker.errors.APIError as error:
+        raise preflight.explain(error) from error
+
+
+def _share_kubelet_root(cluster: Cluster) -> None:
+    plan = cluster.plan
+    run_script(
+        cluster.docker,
+        plan.images["kubernetes"],
+        plan.cluster_id,
+        ["host-mounts", plan.kubelet_root],
+        f"share {plan.kubelet_root}",
+    )
+
+
+def _docker_socket() -> str:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"

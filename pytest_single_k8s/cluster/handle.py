@@ -1,0 +1,116 @@
+"""The running cluster as tests see it: kubeconfig, API client, kubectl, logs, stop/start/restart."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import kubernetes.client
+
+from ..common.progress import Status
+from ..engine.containers import last_logs
+from ..errors import SingleK8sError
+from . import teardown
+from .names import KUBECTL
+from .plan import ClusterPlan
+from .readiness import Readiness
+
+
+class Cluster:
+    """A running cluster: its plan, admin kubeconfig, API client and components."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        plan: ClusterPlan,
+        status: Status,
+        api_port: int | None = None,
+        created_clock: float | None = None,
+    ) -> None:
+        self.docker = client
+        self.plan = plan
+        self.status = status
+        self.api_port = api_port
+        self.created_clock = time.monotonic() if created_clock is None else created_clock
+        self.timings: dict[str, float] = {}  # seconds from the start of creation to each readiness check passing
+        self._api_client: kubernetes.client.ApiClient | None = None
+
+    # -- sharing one cluster between processes (pytest-xdist workers) ----------
+
+    def state(self) -> dict[str, Any]:
+        """What another process needs to attach to this running cluster (JSON-ready)."""
+        return {
+            "plan": {**dataclasses.asdict(self.plan), "directory": str(self.plan.directory)},
+            "api_port": self.api_port,
+        }
+
+    @classmethod
+    def attach(cls, client: docker.DockerClient, state: dict[str, Any], status: Status) -> Cluster:
+        plan = dict(state["plan"])
+        plan["directory"] = Path(plan["directory"])
+        plan["extra_args"] = {k: tuple(v) for k, v in plan["extra_args"].items()}
+        return cls(client, ClusterPlan(**plan), status, state["api_port"])
+
+    # -- what tests use --------------------------------------------------------
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The admin kubeconfig for this host (server https://127.0.0.1:<port>)."""
+        return Path(self.plan.pki("admin.kubeconfig"))
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.api_port}"
+
+    @property
+    def api_client(self) -> kubernetes.client.ApiClient:
+        if self._api_client is None:
+            configuration = kubernetes.client.Configuration()
+            configuration.host = self.server
+            configuration.ssl_ca_cert = self.plan.pki("ca.crt")
+            configuration.cert_file = self.plan.pki("admin.crt")
+            configuration.key_file = self.plan.pki("admin.key")
+            self._api_client = kubernetes.client.ApiClient(configuration)
+        return self._api_client
+
+    def container(self, component: str) -> Any:
+        return self.docker.containers.get(self.plan.container_name(component))
+
+    def logs(self, component: str, tail: int = 50) -> str:
+        return last_logs(self.docker, self.plan.container_name(component), tail)
+
+    def kubectl(self, *args: str) -> str:
+        """Run kubectl in the kubectl container; returns its output, raises on failure."""
+        exit_code, output = self.container(KUBECTL).exec_run(["kubectl", *args], demux=True)
+        stdout, stderr = (part.decode(errors="replace") if part else "" for part in output)
+        if exit_code != 0:
+            raise SingleK8sError(f"kubectl {' '.join(args)} exited {exit_code}: {stderr.strip() or stdout.strip()}")
+        return stdout
+
+    def stop(self, component: str, timeout: int = 10) -> None:
+        """Stop one component's container (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        self.container(component).stop(timeout=timeout)
+
+    def start(self, component: str) -> None:
+        """Start a stopped component and wait until it is ready again."""
+        self.container(component).start()
+        self.readiness().wait_component(component)
+
+    def restart(self, component: str, timeout: int = 10) -> None:
+        """Restart one component and wait until it is ready again."""
+        self.container(component).restart(timeout=timeout)
+        self.readiness().wait_component(component)
+
+    def readiness(self) -> Readiness:
+        return Readiness(self.docker, self.plan, self.server, self.api_client, self.status, self._passed)
+
+    def _passed(self, check: str) -> None:
+        self.timings[check] = time.monotonic() - self.created_clock
+
+    def delete(self) -> None:
+        """Remove pods, iptables rules, containers, mounts and files (teardown.plan). Safe to call twice."""
+        with self.status.step("Deleting the cluster"):
+            teardown.execute(self.docker, self.plan.cluster_id, self.plan.directory, self.plan.images["kubernetes"])

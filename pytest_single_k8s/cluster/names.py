@@ -1,0 +1,18 @@
+"""The cluster's fixed names, ports and addresses: one source for every layer above the engine."""
+
+NETWORK, ETCD, APISERVER = "network", "etcd", "kube-apiserver"
+SCHEDULER, CONTROLLER_MANAGER = "kube-scheduler", "kube-controller-manager"
+KUBELET, PROXY, KUBECTL = "kubelet", "kube-proxy", "kubectl"
+COMPONENTS = (ETCD, APISERVER, SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
+NODE_AGENTS = (KUBELET, PROXY)  # they recreate pods and rules: the first to go at teardown
+REAPER = "reaper"
+
+APISERVER_PORT = 6443
+SCHEDULER_PORT = 10259
+CONTROLLER_MANAGER_PORT = 10257
+KUBELET_HEALTHZ_PORT = 10248
+PROXY_HEALTHZ_PORT = 10256
+SERVICE_CIDR = "10.96.0.0/16"
+SERVICE_IP = "10.96.0.1"  # the `kubernetes` Service: first address of SERVICE_CIDR
+CRI_SOCKET = "unix:///run/cri-dockerd.sock"
+NODE_NAME = "pytest-single-k8s"

@@ -1,0 +1,59 @@
+"""The plan of a cluster, as data: its id, directory, versions, images, addresses and the
+engine's facts. specs.py makes every container from it; the executors (create,
+teardown) carry it out. A plan is frozen and knows nothing of Docker's API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, OWNER_LABEL
+from .names import NODE_NAME
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    cluster_id: str
+    directory: Path  # 0700; holds pki/, etc/, etcd/, kubelet/, pod-logs/, cri-dockerd/
+    version: str  # a resolved release, e.g. v1.37.2
+    images: dict[str, str]  # refs by image name (kubernetes, etcd, pause)
+    owner: str  # ownership.current() of the process that made the plan
+    network_ip: str  # the `network` container's address: the apiserver advertises it
+    node_ip: str  # the host's address on Docker's default bridge
+    pod_cidr: str  # the default bridge's subnet, where pods get their addresses
+    cgroup_driver: str
+    docker_socket: str
+    docker_root: str
+    apiserver_host_port: int | None = None  # None: Docker picks a free port
+    node_name: str = NODE_NAME
+    extra_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def minor(self) -> int:
+        return int(self.version.split(".")[1])
+
+    def container_name(self, component: str) -> str:
+        return f"pytest-single-k8s-{self.cluster_id}-{component}"
+
+    def labels(self, component: str) -> dict[str, str]:
+        return {
+            CLUSTER_LABEL: self.cluster_id,
+            COMPONENT_LABEL: component,
+            OWNER_LABEL: self.owner,
+            DIRECTORY_LABEL: str(self.directory),
+        }
+
+    def pki(self, name: str) -> str:
+        return str(self.directory / "pki" / name)
+
+    def etc(self, name: str) -> str:
+        return str(self.directory / "etc" / name)
+
+    @property
+    def kubelet_root(self) -> str:
+        return str(self.directory / "kubelet")
+
+    def websocket_gate(self) -> dict[str, bool]:
+        """cri-dockerd's streaming server speaks SPDY only; 1.36+ would try WebSockets to the kubelet."""
+        return {"ExtendWebSocketsToKubelet": False} if self.minor >= 36 else {}

@@ -1,0 +1,191 @@
+"""Waiting until a new cluster serves pods: every wait has a deadline and names its component.
+
+The apiserver comes first; then the scheduler, the controller-manager, the node,
+the default ServiceAccount and kube-proxy are awaited in parallel. If any of our
+containers exits meanwhile, the wait fails at once with that container's last
+log lines instead of running into its deadline; when one wait fails, or the user
+presses Ctrl-C, the others end at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+
+import docker
+import kubernetes.client
+
+from ..common.progress import Status
+from ..common.steps import parallel
+from ..common.waiting import WaitCancelled, WaitTimeout, wait_for
+from ..engine.containers import last_logs
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL
+from ..errors import ComponentFailed
+from .names import (
+    APISERVER,
+    COMPONENTS,
+    CONTROLLER_MANAGER,
+    CONTROLLER_MANAGER_PORT,
+    ETCD,
+    KUBELET,
+    KUBELET_HEALTHZ_PORT,
+    NETWORK,
+    PROXY,
+    PROXY_HEALTHZ_PORT,
+    SCHEDULER,
+    SCHEDULER_PORT,
+)
+from .plan import ClusterPlan
+
+REQUEST_TIMEOUT = 2  # seconds for one readiness request; the wait around it has its own deadline
+APISERVER_READY = f"{APISERVER} /readyz"
+KUBELET_HEALTHY = f"{KUBELET} /healthz"
+NODE_READY = "node Ready"
+
+HINTS = {
+    KUBELET: "the kubelet needs a privileged container, the host's PID namespace and the Docker socket; "
+    "see its log above",
+    APISERVER: "check the flags in its log; an extra flag that is wrong stops it at start",
+}
+
+
+class Readiness:
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        plan: ClusterPlan,
+        server: str,
+        api_client: kubernetes.client.ApiClient,
+        status: Status,
+        passed: Callable[[str], None] = lambda what: None,
+        timeout: float = 120.0,
+        interval: float = 0.1,
+    ) -> None:
+        self.client, self.plan, self.server, self.api_client = client, plan, server, api_client
+        self.status = status
+        self.passed = passed  # told the name of each check as it passes
+        self.timeout = timeout
+        self.interval = interval
+        self._tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
+        self._cancel = threading.Event()
+        self._last_container_check = 0.0
+        self.watched = {*COMPONENTS, NETWORK}  # an exit of any of these fails the wait at once
+
+    def checks(self) -> dict[str, tuple[str, Callable[[], object]]]:
+        """Every readiness check: what it shows -> (the component it is about, the check)."""
+        ip = self.plan.network_ip
+        return {
+            APISERVER_READY: (APISERVER, lambda: self._https(f"{self.server}/readyz")),
+            f"{SCHEDULER} /healthz": (SCHEDULER, lambda: self._https(f"https://{ip}:{SCHEDULER_PORT}/healthz")),
+            f"{CONTROLLER_MANAGER} /healthz": (
+                CONTROLLER_MANAGER,
+                lambda: self._https(f"https://{ip}:{CONTROLLER_MANAGER_PORT}/healthz"),
+            ),
+            NODE_READY: (KUBELET, self._node_ready),
+            KUBELET_HEALTHY: (KUBELET, lambda: _http(f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz")),
+            "namespace default ready for pods": (
+                CONTROLLER_MANAGER,
+                lambda: namespace_ready(self.api_client, "default"),
+            ),
+            f"{PROXY} /healthz": (PROXY, lambda: _http(f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz")),
+        }
+
+    def wait_apiserver(self) -> None:
+        self.wait([APISERVER_READY])
+
+    def wait_rest(self) -> None:
+        self.wait([what for what in self.checks() if what not in (APISERVER_READY, KUBELET_HEALTHY)])
+
+    def wait_component(self, component: str) -> None:
+        """After a restart: the component's own checks (etcd: through the apiserver's)."""
+        wanted = APISERVER if component == ETCD else component
+        # Only this one: another component a test stopped on purpose is no failure here.
+        self.watched = {component, wanted, NETWORK}
+        # A restarted kubelet's node stays Ready in the API for a while: its own /healthz tells.
+        self.wait([what for what, (owner, _) in self.checks().items() if owner == wanted and what != NODE_READY])
+
+    def wait(self, names: list[str]) -> None:
+        """Run the named checks in parallel until all pass; the first failure, or Ctrl-C, ends the rest."""
+        if not names:
+            return
+        checks = self.checks()
+        self._cancel.clear()
+        with self.status.step(f"Waiting for {', '.join(names)}"):
+            waits = [functools.partial(self._until, what, *checks[what]) for what in names]
+            parallel(waits, cancel=self._cancel)
+
+    def _until(self, what: str, component: str, check: Callable[[], object]) -> None:
+        def attempt() -> object:
+            self._check_containers()
+            return check()
+
+        try:
+            wait_for(
+                attempt,
+                what,
+                timeout=self.timeout,
+                interval=self.interval,
+                fatal=(ComponentFailed,),
+                cancel=self._cancel,
+            )
+        except WaitCancelled:
+            return  # another wait failed, or Ctrl-C: that is what gets reported
+        except WaitTimeout as error:
+            raise ComponentFailed(
+                component,
+                f"was not ready: {error}",
+                last_logs(self.client, self.plan.container_name(component), tail=30),
+                HINTS.get(component, ""),
+            ) from error
+        self.passed(what)
+
+    def _check_containers(self) -> None:
+        """Fail at once if a component container has exited (checked at most every 0.5 s)."""
+        now = time.monotonic()
+        if now - self._last_container_check < 0.5:
+            return
+        self._last_container_check = now
+        filters = {"label": f"{CLUSTER_LABEL}={self.plan.cluster_id}", "status": "exited"}
+        for container in self.client.containers.list(all=True, filters=filters):
+            component = container.labels.get(COMPONENT_LABEL, container.name)
+            if component in self.watched:
+                code = container.attrs["State"]["ExitCode"]
+                raise ComponentFailed(
+                    component,
+                    f"exited with status {code} while we waited for it",
+                    container.logs(tail=30).decode(errors="replace"),
+                    HINTS.get(component, ""),
+                )
+
+    def _https(self, url: str) -> str:
+        with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT, context=self._tls) as response:
+            body = response.read().decode()
+        if body.strip() != "ok":
+            raise RuntimeError(f"{url} answered {body[:200]!r}")
+        return body
+
+    def _node_ready(self) -> None:
+        core = kubernetes.client.CoreV1Api(self.api_client)
+        node = core.read_node(self.plan.node_name, _request_timeout=REQUEST_TIMEOUT)
+        ready = [x for x in (node.status.conditions if node.status else None) or [] if x.type == "Ready"]
+        if not ready or ready[0].status != "True":
+            raise RuntimeError(
+                f"node condition Ready is {ready[0].status if ready else 'absent'}: {ready[0].message if ready else ''}"
+            )
+
+
+def namespace_ready(api_client: kubernetes.client.ApiClient, namespace: str) -> None:
+    """Raises until pods can start in the namespace: its default ServiceAccount exists
+    (admission needs it) and so does kube-root-ca.crt (every token volume mounts it)."""
+    core = kubernetes.client.CoreV1Api(api_client)
+    core.read_namespaced_service_account("default", namespace, _request_timeout=REQUEST_TIMEOUT)
+    core.read_namespaced_config_map("kube-root-ca.crt", namespace, _request_timeout=REQUEST_TIMEOUT)
+
+
+def _http(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
+        response.read()

@@ -1,0 +1,74 @@
+"""Deleting clusters found on the engine: those whose owner is gone, before a session
+starts one, and every one, for `python -m pytest_single_k8s down`.
+
+Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
+a running reaper means a live owner, or a dead one being reaped right now. A
+cluster whose reaper is gone, or was created and never started within
+CLAIM_GRACE, is abandoned. Nothing here builds an image: the clean-up runs with
+the image the cluster itself ran.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import docker
+
+from ..common.progress import Status
+from ..engine import lock
+from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, REAPER_LABEL
+from ..errors import SingleK8sError
+from . import teardown
+
+CLAIM_GRACE = datetime.timedelta(seconds=60)  # a claim is followed by a start within milliseconds
+
+
+def abandoned(client: docker.DockerClient) -> dict[str, dict[str, str]]:
+    """The clusters on the engine whose reaper no longer watches an owner, with their labels."""
+    watched = set()
+    now = datetime.datetime.now(datetime.UTC)
+    for reaper in client.containers.list(all=True, filters={"label": REAPER_LABEL}):
+        created = datetime.datetime.fromisoformat(reaper.attrs["Created"])
+        if reaper.status == "running" or (reaper.status == "created" and now - created < CLAIM_GRACE):
+            watched.add(reaper.labels[REAPER_LABEL])
+    return {cid: labels for cid, labels in lock.clusters(client).items() if cid not in watched}
+
+
+def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
+    """Delete every abandoned cluster; return their ids."""
+    found = abandoned(client)
+    for cluster_id, labels in found.items():
+        with status.step(f"Removing cluster {cluster_id}, left by process {labels.get(OWNER_LABEL, '?')}"):
+            _delete(client, cluster_id, labels)
+    return list(found)
+
+
+def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
+    """Delete every cluster on this engine, whoever owns it; return their ids."""
+    found = lock.clusters(client)
+    for cluster_id, labels in found.items():
+        with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
+            _delete(client, cluster_id, labels)
+    return list(found)
+
+
+def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
+    """The kubernetes image to clean up with: the one the cluster ran, else the newest one here."""
+    for container in client.containers.list(
+        all=True, filters={"label": f"{REAPER_LABEL}={cluster_id}"}
+    ) + client.containers.list(all=True, filters={"label": f"{CLUSTER_LABEL}={cluster_id}"}):
+        if container.image.labels.get(LABEL) == "kubernetes":
+            return container.image.id
+    images = sorted(
+        client.images.list(filters={"label": f"{LABEL}=kubernetes"}), key=lambda image: image.attrs["Created"]
+    )
+    if not images:
+        raise SingleK8sError(
+            f"cannot clean up cluster {cluster_id}: no pytest-single-k8s/kubernetes image is left on "
+            "this engine to run the clean-up with; build one: `python -m pytest_single_k8s images`"
+        )
+    return images[-1].id
+
+
+def _delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str]) -> None:
+    teardown.execute(client, cluster_id, labels.get(DIRECTORY_LABEL, ""), helper_image(client, cluster_id))

@@ -1,0 +1,284 @@
+"""Every container of a cluster, as ContainerSpecs made from its plan: the components, the
+network holder and the reaper. Every unusual flag carries one comment saying why."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..engine.containers import ContainerSpec
+from ..engine.labels import DIRECTORY_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
+from ..engine.oneshot import HOST_NAMESPACES
+from .names import (
+    APISERVER,
+    APISERVER_PORT,
+    CONTROLLER_MANAGER,
+    CONTROLLER_MANAGER_PORT,
+    CRI_SOCKET,
+    ETCD,
+    KUBECTL,
+    KUBELET,
+    NETWORK,
+    PROXY,
+    SCHEDULER,
+    SCHEDULER_PORT,
+    SERVICE_CIDR,
+)
+from .plan import ClusterPlan
+
+
+def components(plan: ClusterPlan) -> dict[str, ContainerSpec]:
+    """Every component's container (and the network holder), by component."""
+    specs = [
+        network(plan),
+        etcd(plan),
+        apiserver(plan),
+        scheduler(plan),
+        controller_manager(plan),
+        kubelet(plan),
+        proxy(plan),
+        kubectl(plan),
+    ]
+    return {spec.component: spec for spec in specs}
+
+
+def _spec(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
+    return ContainerSpec(
+        plan.container_name(component),
+        plan.images[image],
+        [*command, *plan.extra_args.get(component, ())],
+        plan.labels(component),
+        **options,
+    )
+
+
+def _in_network(
+    plan: ClusterPlan, component: str, image: str, command: list[str], volumes: list[str] | None = None, **options
+) -> ContainerSpec:
+    pki = f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro"
+    return _spec(
+        plan,
+        component,
+        image,
+        command,
+        network_mode=f"container:{plan.container_name(NETWORK)}",
+        volumes=[pki, *(volumes or [])],
+        **options,
+    )
+
+
+def network(plan: ClusterPlan) -> ContainerSpec:
+    return _spec(
+        plan,
+        NETWORK,
+        "pause",
+        [],
+        network_mode="bridge",
+        ports={f"{APISERVER_PORT}/tcp": ("127.0.0.1", plan.apiserver_host_port)},
+    )
+
+
+def etcd(plan: ClusterPlan) -> ContainerSpec:
+    data = plan.directory / "etcd"
+    return _in_network(
+        plan,
+        ETCD,
+        "etcd",
+        [
+            "etcd",
+            "--name=pytest-single-k8s",
+            f"--data-dir={data}",
+            "--listen-client-urls=https://127.0.0.1:2379",
+            "--advertise-client-urls=https://127.0.0.1:2379",
+            "--listen-peer-urls=https://127.0.0.1:2380",
+            "--initial-advertise-peer-urls=https://127.0.0.1:2380",
+            "--initial-cluster=pytest-single-k8s=https://127.0.0.1:2380",
+            f"--cert-file={plan.pki('etcd-server.crt')}",
+            f"--key-file={plan.pki('etcd-server.key')}",
+            f"--trusted-ca-file={plan.pki('ca.crt')}",
+            "--client-cert-auth=true",
+            f"--peer-cert-file={plan.pki('etcd-server.crt')}",
+            f"--peer-key-file={plan.pki('etcd-server.key')}",
+            f"--peer-trusted-ca-file={plan.pki('ca.crt')}",
+            "--peer-client-cert-auth=true",
+            "--unsafe-no-fsync=true",  # a throwaway cluster needs no durability, and fsync dominates start-up
+            "--log-level=warn",
+        ],
+        volumes=[f"{data}:{data}:rw"],
+    )
+
+
+def apiserver(plan: ClusterPlan) -> ContainerSpec:
+    return _in_network(
+        plan,
+        APISERVER,
+        "kubernetes",
+        [
+            "kube-apiserver",
+            f"--advertise-address={plan.network_ip}",
+            f"--secure-port={APISERVER_PORT}",
+            "--etcd-servers=https://127.0.0.1:2379",
+            f"--etcd-cafile={plan.pki('ca.crt')}",
+            f"--etcd-certfile={plan.pki('apiserver-etcd-client.crt')}",
+            f"--etcd-keyfile={plan.pki('apiserver-etcd-client.key')}",
+            f"--client-ca-file={plan.pki('ca.crt')}",
+            f"--tls-cert-file={plan.pki('apiserver.crt')}",
+            f"--tls-private-key-file={plan.pki('apiserver.key')}",
+            f"--kubelet-client-certificate={plan.pki('apiserver-kubelet-client.crt')}",
+            f"--kubelet-client-key={plan.pki('apiserver-kubelet-client.key')}",
+            f"--kubelet-certificate-authority={plan.pki('ca.crt')}",
+            "--kubelet-preferred-address-types=InternalIP",
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            f"--service-account-key-file={plan.pki('service-account.pub')}",
+            f"--service-account-signing-key-file={plan.pki('service-account.key')}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allow-privileged=true",
+            "--profiling=false",
+            *_gate_flags(plan.websocket_gate()),
+        ],
+    )
+
+
+def scheduler(plan: ClusterPlan) -> ContainerSpec:
+    kubeconfig = plan.pki("kube-scheduler.kubeconfig")
+    return _in_network(
+        plan,
+        SCHEDULER,
+        "kubernetes",
+        [
+            "kube-scheduler",
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--leader-elect=false",
+            f"--secure-port={SCHEDULER_PORT}",
+            f"--tls-cert-file={plan.pki('kube-scheduler-server.crt')}",
+            f"--tls-private-key-file={plan.pki('kube-scheduler-server.key')}",
+            "--profiling=false",
+            "--kube-api-qps=500",
+            "--kube-api-burst=1000",
+        ],
+    )
+
+
+def controller_manager(plan: ClusterPlan) -> ContainerSpec:
+    kubeconfig = plan.pki("kube-controller-manager.kubeconfig")
+    return _in_network(
+        plan,
+        CONTROLLER_MANAGER,
+        "kubernetes",
+        [
+            "kube-controller-manager",
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--leader-elect=false",
+            f"--secure-port={CONTROLLER_MANAGER_PORT}",
+            f"--tls-cert-file={plan.pki('kube-controller-manager-server.crt')}",
+            f"--tls-private-key-file={plan.pki('kube-controller-manager-server.key')}",
+            f"--service-account-private-key-file={plan.pki('service-account.key')}",
+            f"--root-ca-file={plan.pki('ca.crt')}",
+            "--use-service-account-credentials=true",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allocate-node-cidrs=false",
+            "--controllers=*,-bootstrapsigner,-tokencleaner",
+            "--profiling=false",
+            # Building ~40 controllers makes ~80 requests; at the default 20 QPS
+            # the client-side limiter alone delayed the first ServiceAccount by 5 s.
+            "--kube-api-qps=500",
+            "--kube-api-burst=1000",
+        ],
+    )
+
+
+def kubectl(plan: ClusterPlan) -> ContainerSpec:
+    return _in_network(
+        plan,
+        KUBECTL,
+        "kubernetes",
+        ["sleep", "infinity"],
+        environment={"KUBECONFIG": plan.pki("admin-internal.kubeconfig")},
+    )
+
+
+def kubelet(plan: ClusterPlan) -> ContainerSpec:
+    root, logs = plan.kubelet_root, str(plan.directory / "pod-logs")
+    cri_dockerd = [
+        f"--container-runtime-endpoint={CRI_SOCKET}",
+        "--network-plugin=",
+        f"--pod-infra-container-image={plan.images['pause']}",
+        "--docker-endpoint=unix:///var/run/docker.sock",
+        f"--cri-dockerd-root-directory={plan.directory / 'cri-dockerd'}",
+        "--log-level=warn",
+        # exec/attach/port-forward streams: the kubelet beside it is the only client (default: all addresses)
+        "--streaming-bind-addr=127.0.0.1:0",
+    ]
+    kubelet = [
+        f"--config={plan.etc('kubelet.json')}",
+        f"--kubeconfig={plan.pki('kubelet.kubeconfig')}",
+        f"--root-dir={root}",
+        f"--hostname-override={plan.node_name}",
+        f"--node-ip={plan.node_ip}",
+    ]
+    return _spec(
+        plan,
+        KUBELET,
+        "kubernetes",
+        ["node", *cri_dockerd, "--", *kubelet],
+        network_mode="host",
+        pid_mode="host",
+        privileged=True,
+        volumes=[
+            f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro",
+            f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
+            f"{plan.directory / 'cri-dockerd'}:{plan.directory / 'cri-dockerd'}:rw",
+            f"{logs}:{logs}:rw",
+            # Same path inside and out, rshared: volumes the kubelet mounts
+            # (secrets, tokens) must be seen by the engine that starts pods.
+            f"{root}:{root}:rshared",
+            f"{plan.docker_socket}:/var/run/docker.sock:rw",
+            # cri-dockerd links pod logs to the engine's json log files and rewrites sandboxes' resolv.conf.
+            f"{plan.docker_root}:{plan.docker_root}:rw",
+            "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+            "/lib/modules:/lib/modules:ro",
+        ],
+    )
+
+
+def proxy(plan: ClusterPlan) -> ContainerSpec:
+    return _spec(
+        plan,
+        PROXY,
+        "kubernetes",
+        ["with-host-iptables", "kube-proxy", f"--config={plan.etc('kube-proxy.json')}"],
+        network_mode="host",
+        privileged=True,
+        volumes=[
+            f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro",
+            f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
+            "/lib/modules:/lib/modules:ro",
+        ],
+    )
+
+
+def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: dict[str, Any]) -> ContainerSpec:
+    """Deletes the cluster if its owner dies without doing so (images/kubernetes/reaper/main.go).
+    Its fixed name is the engine lock; it removes itself when done."""
+    orders = {"owner": {"pid": owner_pid, "start_time": owner_start_time}, "teardown": teardown}
+    return ContainerSpec(
+        REAPER_NAME,
+        plan.images["kubernetes"],
+        ["reaper", json.dumps(orders)],
+        {REAPER_LABEL: plan.cluster_id, OWNER_LABEL: plan.owner, DIRECTORY_LABEL: str(plan.directory)},
+        **HOST_NAMESPACES,
+        volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw"],
+        auto_remove=True,
+    )
+
+
+def _gate_flags(gates: dict[str, bool]) -> list[str]:
+    if not gates:
+        return []
+    return ["--feature-gates=" + ",".join(f"{k}={str(v).lower()}" for k, v in sorted(gates.items()))]

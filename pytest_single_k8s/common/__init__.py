@@ -1,0 +1,1 @@
+"""Small helpers every layer shares: parallel steps, the one retry mechanism, progress, processes, paths."""

@@ -1,0 +1,72 @@
+"""A container as data (ContainerSpec) and the few ways we start and remove one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+
+from .labels import COMPONENT_LABEL
+
+LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "10m"}}
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything Docker needs to create one of our containers; plans are lists of these."""
+
+    name: str | None  # None: Docker picks one (one-shot helpers)
+    image: str
+    command: list[str]
+    labels: dict[str, str]
+    network_mode: str = "bridge"
+    privileged: bool = False
+    pid_mode: str | None = None
+    volumes: list[str] = field(default_factory=list)  # "host:container:mode"
+    ports: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    auto_remove: bool = False
+    runtime: str | None = None  # None: the engine's default runtime
+
+    @property
+    def component(self) -> str:
+        return self.labels.get(COMPONENT_LABEL, self.name or "")
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for docker-py's containers.create."""
+        options = {
+            "name": self.name,
+            "labels": self.labels,
+            "network_mode": self.network_mode,
+            "privileged": self.privileged,
+            "pid_mode": self.pid_mode,
+            "volumes": self.volumes,
+            "ports": self.ports,
+            "environment": self.environment,
+            "auto_remove": self.auto_remove,
+            "restart_policy": {"Name": "no"},
+            "log_config": LOG_CONFIG,
+        }
+        return options | ({"runtime": self.runtime} if self.runtime else {})
+
+
+def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:
+    return client.containers.create(spec.image, spec.command, **spec.options())
+
+
+def remove(container: Any) -> None:
+    """Remove a container and its anonymous volumes; one already gone is fine."""
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def last_logs(client: docker.DockerClient, name: str, tail: int = 50) -> str:
+    """A container's last log lines, or a note that it is gone."""
+    try:
+        return client.containers.get(name).logs(tail=tail).decode(errors="replace")
+    except docker.errors.NotFound:
+        return f"(no container {name})"

@@ -1,0 +1,18 @@
+"""The names we give things on the engine: one source for every label key and fixed name.
+
+Everything a cluster starts carries CLUSTER_LABEL, so that listing and deleting
+work from Docker's state alone, also after the process that made it died.
+"""
+
+LABEL = "io.github.pytest-single-k8s"
+CLUSTER_LABEL = f"{LABEL}.cluster"
+COMPONENT_LABEL = f"{LABEL}.component"
+OWNER_LABEL = f"{LABEL}.owner"
+DIRECTORY_LABEL = f"{LABEL}.directory"
+REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, removed last
+HELPER_LABEL = f"{LABEL}.helper"  # one-shot helper containers
+VERSION_LABEL = f"{LABEL}.kubernetes-version"  # on images: the Kubernetes release they hold
+POD_UID_LABEL = "io.kubernetes.pod.uid"  # cri-dockerd's label on every pod container
+# The reaper's fixed name makes it the engine's lock: Docker refuses a second
+# container of that name, so two sessions can never both start a cluster.
+REAPER_NAME = "pytest-single-k8s-reaper"

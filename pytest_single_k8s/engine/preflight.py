@@ -1,0 +1,67 @@
+"""Checks, before a cluster starts, that this Docker engine can grant what the kubelet needs.
+
+The kubelet and kube-proxy run in privileged containers with the host's PID and
+network namespaces. Some hosts cannot start such a container: a VM or sandbox
+whose capability bounding set lacks CAP_SYS_RESOURCE makes runc refuse
+(`unable to apply caps`); a rootless engine has no host namespaces to share.
+Each problem is reported with what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import docker
+import docker.errors
+
+from ..errors import SingleK8sError
+from . import oneshot
+from .labels import HELPER_LABEL
+
+
+class PreflightError(SingleK8sError):
+    """This host's Docker engine cannot run the node's components."""
+
+
+def check_engine(client: docker.DockerClient) -> None:
+    """What the engine's own description tells, without starting anything."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if host and not host.startswith("unix://"):
+        raise PreflightError(
+            f"DOCKER_HOST is {host}: the kubelet mounts the engine's socket and this machine's paths, so the "
+            "engine must run on this machine (a unix:// socket). For a remote cluster, point tests at its kubeconfig"
+        )
+    if any("rootless" in option for option in client.info().get("SecurityOptions", [])):
+        raise PreflightError(
+            "this Docker engine runs rootless: the kubelet needs the host's PID and network namespaces and "
+            "privileged containers, which a rootless engine cannot grant. Use a rootful engine "
+            "(e.g. `bash pytest_single_k8s/host/setup.sh` as root on Debian)"
+        )
+
+
+def explain(error: docker.errors.APIError) -> PreflightError:
+    """The user's view of an engine refusing a privileged host-namespace container."""
+    text = str(error)
+    if "apply caps" in text or "operation not permitted" in text:
+        return PreflightError(
+            "this host cannot start a privileged container (the kubelet and kube-proxy need one): "
+            f"{error.explanation or text}. The likely cause is a capability bounding set without "
+            "CAP_SYS_RESOURCE (see CapBnd in /proc/self/status), as in some VMs. Fix: run dockerd with the "
+            "runtime wrapper that `pytest_single_k8s/host/setup.sh` installs (it drops that capability and "
+            "clamps negative OOM scores before calling runc)"
+        )
+    return PreflightError(f"this host cannot start a privileged container: {error.explanation or text}")
+
+
+def check(client: docker.DockerClient, image: str, runtime: str | None = None) -> None:
+    """The whole check, with a throwaway privileged host-namespace container. (A cluster's
+    start needs no such container: its first one, the reaper, is checked the same way.)"""
+    check_engine(client)
+    try:
+        spec = oneshot.on_host(image, ["true"], {HELPER_LABEL: "preflight"})
+        oneshot.run(client, dataclasses.replace(spec, runtime=runtime))
+    except oneshot.OneShotFailed as error:
+        raise PreflightError(f"a privileged helper container failed on this host: {error}") from error
+    except docker.errors.APIError as error:
+        raise explain(error) from error

@@ -1,0 +1,32 @@
+"""Command-line options, ini keys and the marker; the session's settings from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from .settings import OPTIONS, Settings, resolve
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("single-k8s", "a throwaway single-node Kubernetes cluster (pytest-single-k8s)")
+    for name, (flag, ini, help_text) in OPTIONS.items():
+        repeatable = name == "extra_args"
+        group.addoption(
+            flag, dest=ini, default=None, action="append" if repeatable else "store", help=f"{help_text} (ini: {ini})"
+        )
+        description = f"pytest-single-k8s: {help_text} (see {flag})"
+        if repeatable:
+            parser.addini(ini, description, type="linelist")
+        else:
+            parser.addini(ini, description)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "k8s: the test uses the throwaway Kubernetes cluster of pytest-single-k8s")
+
+
+def settings(config: pytest.Config) -> Settings:
+    """The settings of this session: CLI > ini > default (see settings.py)."""
+    cli = {name: config.getoption(ini) for name, (_, ini, _) in OPTIONS.items()}
+    ini = {name: config.getini(ini) for name, (_, ini, _) in OPTIONS.items()}
+    return resolve(cli, ini)

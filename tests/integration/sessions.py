@@ -1,0 +1,70 @@
+"""Inner pytest sessions for the tests that start clusters of their own (pytester, in subprocesses)."""
+
+import os
+import subprocess
+import sys
+
+MARKED_TEST = """
+import pytest
+
+@pytest.mark.k8s
+def test_uses_the_cluster(k8s_cluster):
+    assert k8s_cluster.kubectl("get", "nodes")
+"""
+
+
+def inner(pytester, *args):
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+LONG_TEST = """
+import time
+import pytest
+
+@pytest.mark.k8s
+def test_holds_the_cluster(k8s_cluster):
+    print("CLUSTER-UP", flush=True)
+    time.sleep(float(__import__("os").environ.get("HOLD_SECONDS", "120")))
+"""
+
+
+def start_inner(pytester, k8s_images, hold, *args):
+    pytester.makepyfile(LONG_TEST)
+    env = {**os.environ, "HOLD_SECONDS": str(hold)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-s",
+            "--k8s-version",
+            k8s_images.versions.kubernetes,
+            *args,
+        ],
+        cwd=pytester.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_until_up(process):
+    for line in process.stdout:
+        if "CLUSTER-UP" in line:
+            return
+    raise AssertionError(f"the inner session ended before its cluster was up (exit {process.wait()})")
+
+
+XDIST_TESTS = """
+import pytest
+
+@pytest.mark.k8s
+@pytest.mark.parametrize("n", range(4))
+def test_worker(k8s_cluster, k8s_namespace, n):
+    assert k8s_cluster.kubectl("get", "namespace", k8s_namespace)
+    with open("seen.txt", "a") as seen:  # xdist does not pass workers' output on
+        seen.write(f"{k8s_cluster.plan.cluster_id} {k8s_namespace}\\n")
+"""
