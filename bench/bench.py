@@ -96,7 +96,7 @@ def memory_of(client, cluster_id: str) -> tuple[float, float]:
 
 def baseline_run(client, images: Images, binaries: Path) -> float:
     """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
-    plan = plan_cluster(client, images, None, {})
+    plan = plan_cluster(client, client.info(), images, None, {})
     plan = dataclasses.replace(plan, network_ip=plan.node_ip)  # the apiserver refuses to advertise loopback
     processes = []
     try:

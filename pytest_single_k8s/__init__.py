@@ -14,7 +14,15 @@ What users import stays here: the fixtures' types and the errors.
 
 from .build.images import Images
 from .cluster.handle import Cluster
-from .errors import BuildError, ComponentFailed, DockerUnavailable, EngineBusy, SingleK8sError, VersionError
+from .errors import (
+    BuildError,
+    ComponentFailed,
+    DockerUnavailable,
+    EngineBusy,
+    ForeignKubernetes,
+    SingleK8sError,
+    VersionError,
+)
 
 __all__ = [
     "BuildError",
@@ -22,6 +30,7 @@ __all__ = [
     "ComponentFailed",
     "DockerUnavailable",
     "EngineBusy",
+    "ForeignKubernetes",
     "Images",
     "SingleK8sError",
     "VersionError",

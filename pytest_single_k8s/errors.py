@@ -17,6 +17,10 @@ class EngineBusy(SingleK8sError):
     """Another session's cluster runs on this Docker engine."""
 
 
+class ForeignKubernetes(SingleK8sError):
+    """Another Kubernetes (its kubelet or its pods) uses this Docker engine or host."""
+
+
 class DockerUnavailable(SingleK8sError):
     """No Docker engine answers."""
 

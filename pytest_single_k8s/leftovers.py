@@ -12,9 +12,9 @@ import tempfile
 
 import docker
 
-from .cluster import directory
+from .cluster import directory, pods
 from .engine import oneshot
-from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, POD_UID_LABEL, REAPER_LABEL
+from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, REAPER_LABEL
 
 
 def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
@@ -23,7 +23,7 @@ def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
         for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL)
         for x in client.containers.list(all=True, filters={"label": label})
     ]
-    found += [f"pod container: {x.name}" for x in client.containers.list(all=True, filters={"label": POD_UID_LABEL})]
+    found += [f"pod container: {x.name}" for x in pods.split(client)[0]]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": CLUSTER_LABEL})]
     prefix = f"{tempfile.gettempdir()}/{directory.PREFIX}"

@@ -28,7 +28,6 @@ def kubelet(plan: ClusterPlan) -> dict[str, Any]:
         "cgroupDriver": plan.cgroup_driver,
         "cgroupsPerQOS": True,
         "enforceNodeAllocatable": [],
-        "failCgroupV1": False,  # cgroup v1 hosts are still supported up to 1.37
         "containerRuntimeEndpoint": CRI_SOCKET,
         # The user's local images are the point: never garbage-collect or evict them.
         "imageGCHighThresholdPercent": 100,
@@ -45,6 +44,8 @@ def kubelet(plan: ClusterPlan) -> dict[str, Any]:
         "syncFrequency": "10s",
         "fileCheckFrequency": "10s",
         "featureGates": plan.websocket_gate(),
+        # 1.35+ refuses cgroup v1 unless told otherwise; v1 hosts are still supported up to 1.37.
+        **({"failCgroupV1": False} if plan.cgroup_version == 1 else {}),
     }
 
 

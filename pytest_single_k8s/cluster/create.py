@@ -26,9 +26,9 @@ from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..engine import lock, ownership, preflight
-from ..engine.containers import ContainerSpec, create
+from ..engine.containers import ContainerSpec, create, remove
 from ..errors import ComponentFailed
-from . import certificates, configs, directory, reaping, specs, teardown
+from . import certificates, configs, directory, pods, reaping, specs, teardown
 from .handle import Cluster
 from .host import run_script
 from .names import (
@@ -58,8 +58,9 @@ def create_cluster(
     """Check the host, claim the engine (waiting up to wait_timeout for another session's cluster
     to end), start every component and wait until the cluster serves pods; on failure, delete."""
     clock = time.monotonic()  # the zero of Cluster.timings
-    preflight.check_engine(client)
-    plan = plan_cluster(client, images, api_port, extra_args or {})
+    info = client.info()  # read once: preflight and the plan both judge by it
+    preflight.check_engine(info, client.version(), os.environ.get("DOCKER_HOST"))
+    plan = plan_cluster(client, info, images, api_port, extra_args or {})
     cluster = Cluster(client, plan, status, created_clock=clock)
     pid = ownership.owning_pid()
     reaper_spec = specs.reaper(
@@ -73,7 +74,10 @@ def create_cluster(
 
     try:
         lock.wait_for_engine(client, status, wait_timeout, reap_and_claim)
+        pods.refuse_foreign(client)  # once the engine is ours: another session's kubelet is no foreign one
     except BaseException:
+        for reaper in claimed:
+            remove(reaper)
         shutil.rmtree(plan.directory, ignore_errors=True)
         raise
     try:
@@ -89,10 +93,13 @@ def create_cluster(
 
 
 def plan_cluster(
-    client: docker.DockerClient, images: Images, api_port: int | None, extra_args: dict[str, tuple[str, ...]]
+    client: docker.DockerClient,
+    info: dict[str, Any],
+    images: Images,
+    api_port: int | None,
+    extra_args: dict[str, tuple[str, ...]],
 ) -> ClusterPlan:
-    """Read what the engine says (cgroups, bridge, paths) and lay out a new cluster."""
-    info = client.info()
+    """Lay out a new cluster from what the engine says (`docker info`: cgroups, paths; its bridge)."""
     bridge = next(
         entry
         for entry in client.networks.get("bridge").attrs["IPAM"]["Config"]
@@ -110,6 +117,7 @@ def plan_cluster(
         node_ip=bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts())),
         pod_cidr=bridge["Subnet"],
         cgroup_driver=info.get("CgroupDriver", "cgroupfs"),
+        cgroup_version=int(info.get("CgroupVersion", "1")),
         docker_socket=_docker_socket(),
         docker_root=info.get("DockerRootDir", "/var/lib/docker"),
         apiserver_host_port=api_port,
@@ -120,9 +128,13 @@ def plan_cluster(
 def _start(cluster: Cluster, reaper: Any) -> None:
     client, status = cluster.docker, cluster.status
     with status.step("Preparing network and certificates"):
-        for sub in directory.SUBDIRECTORIES:
-            (cluster.plan.directory / sub).mkdir(mode=0o700, exist_ok=True)
-        parallel([lambda: _start_reaper(reaper), lambda: _run(client, specs.network(cluster.plan))])
+        parallel(
+            [
+                lambda: _start_reaper(reaper),
+                lambda: _run(client, specs.network(cluster.plan)),
+                lambda: _prepare_host(cluster),
+            ]
+        )
         network = cluster.container(NETWORK)
         network.reload()
         if not network.attrs["State"]["Running"]:
@@ -138,14 +150,9 @@ def _start(cluster: Cluster, reaper: Any) -> None:
     with status.step(f"Starting Kubernetes {plan.version}: {', '.join(COMPONENTS)}"):
         parallel([lambda: _run(client, components[ETCD]), lambda: _run(client, components[APISERVER])])
         readiness.wait_apiserver()
-
         # The scheduler and controller-manager would exit had they started before the apiserver answered.
-        def kubelet() -> None:
-            _share_kubelet_root(cluster)
-            _run(client, components[KUBELET])
-
-        others = (SCHEDULER, CONTROLLER_MANAGER, PROXY, KUBECTL)
-        parallel([*(functools.partial(_run, client, components[name]) for name in others), kubelet])
+        others = (SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
+        parallel(functools.partial(_run, client, components[name]) for name in others)
     readiness.wait_rest()
 
 
@@ -168,15 +175,30 @@ def _start_reaper(reaper: Any) -> None:
         raise preflight.explain(error) from error
 
 
-def _share_kubelet_root(cluster: Cluster) -> None:
+def _prepare_host(cluster: Cluster) -> None:
+    """host-prepare: the engine must see our directory; the kubelet's root shared; bridged traffic
+    through netfilter (images/kubernetes/host-prepare)."""
     plan = cluster.plan
-    run_script(
-        cluster.docker,
-        plan.images["kubernetes"],
-        plan.cluster_id,
-        ["host-mounts", plan.kubelet_root],
-        f"share {plan.kubelet_root}",
-    )
+    command = ["host-prepare", str(plan.directory), directory.MARKER]
+    try:
+        run_script(
+            cluster.docker,
+            plan.images["kubernetes"],
+            plan.cluster_id,
+            command,
+            "prepare the host",
+            volumes=("/lib/modules:/lib/modules:ro",),
+        )
+    except ComponentFailed as error:
+        if "does not see" in str(error):
+            raise preflight.PreflightError(
+                f"the Docker engine does not see {plan.directory}, which this process made: pytest seems to run "
+                "in a container whose files the engine cannot see (docker-outside-of-docker). The kubelet and "
+                "the components mount that directory from the engine's host. Run pytest on the engine's host, "
+                "or share the temporary directory with it at the same path (e.g. -v /tmp:/tmp and TMPDIR=/tmp), "
+                "or point the tests at an existing cluster"
+            ) from error
+        raise
 
 
 def _docker_socket() -> str:

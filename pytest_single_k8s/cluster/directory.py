@@ -10,11 +10,17 @@ from ..errors import SingleK8sError
 
 PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
 SUBDIRECTORIES = ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd")
+MARKER = "cluster-id"  # a file the engine must see in the directory (host-prepare checks it)
 
 
 def make(cluster_id: str) -> Path:
-    """A new 0700 directory for the cluster in the temporary directory ($TMPDIR is honoured)."""
-    return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{cluster_id}-"))
+    """A new 0700 directory for the cluster in the temporary directory ($TMPDIR is honoured),
+    with its subdirectories and the marker file."""
+    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{cluster_id}-"))
+    for sub in SUBDIRECTORIES:
+        (path / sub).mkdir(mode=0o700)
+    (path / MARKER).write_text(cluster_id)
+    return path
 
 
 def checked(path: str | Path) -> Path:

@@ -10,10 +10,17 @@ from ..engine.labels import HELPER_LABEL
 from ..errors import ComponentFailed
 
 
-def run_script(client: docker.DockerClient, image: str, cluster_id: str, command: list[str], what: str) -> str:
+def run_script(
+    client: docker.DockerClient,
+    image: str,
+    cluster_id: str,
+    command: list[str],
+    what: str,
+    volumes: tuple[str, ...] = (),
+) -> str:
     """Run `command` on the host; a failure names the script and shows its output."""
     try:
-        return oneshot.run(client, oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}))
+        return oneshot.run(client, oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}, volumes))
     except (oneshot.OneShotFailed, docker.errors.APIError) as error:
         output = error.output if isinstance(error, oneshot.OneShotFailed) else str(error)
         script = next((word for word in command if word.startswith("host-")), command[0])

@@ -22,7 +22,8 @@ class ClusterPlan:
     network_ip: str  # the `network` container's address: the apiserver advertises it
     node_ip: str  # the host's address on Docker's default bridge
     pod_cidr: str  # the default bridge's subnet, where pods get their addresses
-    cgroup_driver: str
+    cgroup_driver: str  # Docker's: systemd or cgroupfs; cri-dockerd reports it and the kubelet follows
+    cgroup_version: int  # 1 or 2
     docker_socket: str
     docker_root: str
     apiserver_host_port: int | None = None  # None: Docker picks a free port

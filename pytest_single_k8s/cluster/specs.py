@@ -230,6 +230,9 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
         network_mode="host",
         pid_mode="host",
         privileged=True,
+        # The kubelet places pods' cgroups beside the engine's: it must see the host's cgroup tree as it is,
+        # not the private namespace Docker gives a container on cgroup v2.
+        cgroupns="host",
         volumes=[
             f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro",
             f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
@@ -243,6 +246,9 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
             f"{plan.docker_root}:{plan.docker_root}:rw",
             "/sys/fs/cgroup:/sys/fs/cgroup:rw",
             "/lib/modules:/lib/modules:ro",
+            # With Docker's systemd cgroup driver the kubelet asks systemd for pods' slices: it needs
+            # /run/systemd/system (the sign that systemd runs) and systemd's private socket.
+            *(["/run/systemd:/run/systemd:rw"] if plan.cgroup_driver == "systemd" else []),
         ],
     )
 

@@ -29,6 +29,7 @@ class ContainerSpec:
     environment: dict[str, str] = field(default_factory=dict)
     auto_remove: bool = False
     runtime: str | None = None  # None: the engine's default runtime
+    cgroupns: str | None = None  # None: the engine's default (private on cgroup v2)
 
     @property
     def component(self) -> str:
@@ -49,7 +50,8 @@ class ContainerSpec:
             "restart_policy": {"Name": "no"},
             "log_config": LOG_CONFIG,
         }
-        return options | ({"runtime": self.runtime} if self.runtime else {})
+        optional = {"runtime": self.runtime, "cgroupns": self.cgroupns}
+        return options | {key: value for key, value in optional.items() if value}
 
 
 def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:

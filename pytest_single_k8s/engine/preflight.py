@@ -3,7 +3,9 @@
 The kubelet and kube-proxy run in privileged containers with the host's PID and
 network namespaces. Some hosts cannot start such a container: a VM or sandbox
 whose capability bounding set lacks CAP_SYS_RESOURCE makes runc refuse
-(`unable to apply caps`); a rootless engine has no host namespaces to share.
+(`unable to apply caps`); a rootless engine has no host namespaces to share;
+Docker Desktop runs in a VM; Podman is not the Docker Engine; a remote engine
+cannot mount this machine's files.
 Each problem is reported with what is wrong and how to fix it.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 import docker
 import docker.errors
@@ -24,19 +27,33 @@ class PreflightError(SingleK8sError):
     """This host's Docker engine cannot run the node's components."""
 
 
-def check_engine(client: docker.DockerClient) -> None:
-    """What the engine's own description tells, without starting anything."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if host and not host.startswith("unix://"):
+ROOTFUL_HINT = "use a rootful Docker Engine on Linux (as root on Debian: `bash pytest_single_k8s/host/setup.sh`)"
+
+
+def check_engine(info: dict[str, Any], version: dict[str, Any], docker_host: str | None) -> None:
+    """What the engine's own description (`docker info` and `docker version`, read once) tells,
+    before anything starts: engines that cannot host a kubelet driving them are refused."""
+    if docker_host and not docker_host.startswith("unix://"):
         raise PreflightError(
-            f"DOCKER_HOST is {host}: the kubelet mounts the engine's socket and this machine's paths, so the "
-            "engine must run on this machine (a unix:// socket). For a remote cluster, point tests at its kubeconfig"
+            f"DOCKER_HOST is {docker_host}: the kubelet mounts the engine's socket and this machine's paths, so "
+            "the engine must run on this machine (a unix:// socket). For a remote cluster, point tests at its "
+            "kubeconfig"
         )
-    if any("rootless" in option for option in client.info().get("SecurityOptions", [])):
+    if any(component.get("Name") == "Podman Engine" for component in version.get("Components") or []):
+        raise PreflightError(
+            "this engine is Podman's Docker-compatible service: its containers are not Docker's, and cri-dockerd "
+            f"needs the Docker Engine itself. Stop Podman's socket and {ROOTFUL_HINT}"
+        )
+    if "Docker Desktop" in str(info.get("OperatingSystem", "")):
+        raise PreflightError(
+            "this engine is Docker Desktop: it runs in a VM, so the kubelet would see the VM's host namespaces and "
+            f"paths, not this machine's files. On Linux, {ROOTFUL_HINT} (switch the Docker context to it: "
+            "`docker context use default`)"
+        )
+    if any("rootless" in option for option in info.get("SecurityOptions") or []):
         raise PreflightError(
             "this Docker engine runs rootless: the kubelet needs the host's PID and network namespaces and "
-            "privileged containers, which a rootless engine cannot grant. Use a rootful engine "
-            "(e.g. `bash pytest_single_k8s/host/setup.sh` as root on Debian)"
+            f"privileged containers, which a rootless engine cannot grant; {ROOTFUL_HINT}"
         )
 
 
@@ -57,7 +74,7 @@ def explain(error: docker.errors.APIError) -> PreflightError:
 def check(client: docker.DockerClient, image: str, runtime: str | None = None) -> None:
     """The whole check, with a throwaway privileged host-namespace container. (A cluster's
     start needs no such container: its first one, the reaper, is checked the same way.)"""
-    check_engine(client)
+    check_engine(client.info(), client.version(), os.environ.get("DOCKER_HOST"))
     try:
         spec = oneshot.on_host(image, ["true"], {HELPER_LABEL: "preflight"})
         oneshot.run(client, dataclasses.replace(spec, runtime=runtime))

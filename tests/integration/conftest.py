@@ -14,7 +14,7 @@ def run_container(k8s_images):
     started = []
 
     def run(image, command=None, **kwargs):
-        labels = {TEST_LABEL: kwargs.pop("name_hint", "test")}
+        labels = {TEST_LABEL: kwargs.pop("name_hint", "test"), **kwargs.pop("labels", {})}
         container = client.containers.run(
             image, command, detach=True, labels=labels, name=f"psk8s-test-{uuid.uuid4().hex[:8]}", **kwargs
         )

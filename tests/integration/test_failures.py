@@ -5,10 +5,11 @@ and checks with leftovers.find() that nothing of ours is left on the host.
 """
 
 import socket
+import uuid
 
 import pytest
 
-from pytest_single_k8s.engine import preflight
+from pytest_single_k8s.engine import labels, preflight
 
 from .sessions import MARKED_TEST, inner
 
@@ -84,3 +85,22 @@ def test_preflight_explains_a_host_that_cannot_start_privileged_containers(k8s_i
     with pytest.raises(preflight.PreflightError, match="lacks? .*CAP_SYS_RESOURCE|without CAP_SYS_RESOURCE.*setup.sh"):
         preflight.check(k8s_images.client, k8s_images.ref("kubernetes"), runtime="runc")
     preflight.check(k8s_images.client, k8s_images.ref("kubernetes"))  # the engine's default runtime passes
+
+
+def test_another_kubernetes_pods_on_the_engine_make_the_session_refuse_and_stay_untouched(
+    pytester, k8s_images, run_container, clean_host
+):
+    # A pod container as another kubelet with cri-dockerd makes it: its labels, its naming, its own sandbox image.
+    uid = str(uuid.uuid4())
+    foreign = run_container(
+        k8s_images.ref("nginx"),
+        name_hint="foreign-pod",
+        labels={labels.POD_UID_LABEL: uid},
+    )
+    pytester.makepyfile(MARKED_TEST)
+    result = inner(pytester, "--k8s-version", k8s_images.versions.kubernetes)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*ForeignKubernetes: another Kubernetes uses this Docker engine*{foreign.name}*"])
+    foreign.reload()
+    assert foreign.status == "running"
+    assert foreign.labels[labels.POD_UID_LABEL] == uid

@@ -19,6 +19,7 @@ def plan(version="v1.37.2", **overrides):
         "node_ip": "172.17.0.1",
         "pod_cidr": "172.17.0.0/16",
         "cgroup_driver": "cgroupfs",
+        "cgroup_version": 1,
         "docker_socket": "/var/run/docker.sock",
         "docker_root": "/var/lib/docker",
     }
@@ -103,3 +104,18 @@ def test_extra_args_reach_their_component():
     specs = by_component(plan(extra_args={c.APISERVER: ("--v=4",), c.KUBELET: ("--v=3",)}))
     assert specs[c.APISERVER].command[-1] == "--v=4"
     assert specs[c.KUBELET].command[-1] == "--v=3"
+
+
+def test_with_docker_s_systemd_driver_the_kubelet_reaches_systemd_and_sees_the_host_s_cgroups():
+    p = plan(cgroup_driver="systemd", cgroup_version=2)
+    kubelet = by_component(p)[c.KUBELET]
+    assert kubelet.cgroupns == "host"
+    assert "/run/systemd:/run/systemd:rw" in kubelet.volumes
+    assert configs.kubelet(p)["cgroupDriver"] == "systemd"
+    assert "failCgroupV1" not in configs.kubelet(p)  # only where the host really is v1
+
+
+def test_with_cgroupfs_the_kubelet_touches_nothing_of_systemd():
+    kubelet = by_component(plan(cgroup_driver="cgroupfs", cgroup_version=2))[c.KUBELET]
+    assert kubelet.cgroupns == "host"
+    assert not [volume for volume in kubelet.volumes if "systemd" in volume]

@@ -1,7 +1,47 @@
+"""Preflight refusals, judged from `docker info` and `docker version` answers as engines give them.
+
+The answers in tests/unit/engines/ are trimmed to the fields an engine of that
+kind sets (the rest of a real answer is noise here).
+"""
+
+import json
+from pathlib import Path
+
 import docker.errors
 import pytest
 
 from pytest_single_k8s.engine import preflight
+
+ANSWERS = Path(__file__).parent / "engines"
+
+
+def answer(name: str) -> tuple[dict, dict]:
+    recorded = json.loads((ANSWERS / f"{name}.json").read_text())
+    return recorded["info"], recorded["version"]
+
+
+@pytest.mark.parametrize("engine", ["docker-20.10-cgroupfs-v1", "docker-28-systemd-v2"])
+def test_the_engines_we_run_on_pass(engine):
+    preflight.check_engine(*answer(engine), docker_host=None)
+    preflight.check_engine(*answer(engine), docker_host="unix:///var/run/docker.sock")
+
+
+@pytest.mark.parametrize(
+    ("engine", "refusal"),
+    [
+        ("docker-desktop", r"Docker Desktop: it runs in a VM.*docker context use default"),
+        ("docker-rootless", r"runs rootless: .*host's PID and network namespaces.*rootful Docker Engine"),
+        ("podman", r"Podman's Docker-compatible service.*Docker Engine itself"),
+    ],
+)
+def test_engines_that_cannot_host_the_kubelet_are_refused_with_what_to_do(engine, refusal):
+    with pytest.raises(preflight.PreflightError, match=refusal):
+        preflight.check_engine(*answer(engine), docker_host=None)
+
+
+def test_a_remote_engine_is_refused_before_anything_starts():
+    with pytest.raises(preflight.PreflightError, match="DOCKER_HOST is tcp://10.0.0.5:2375.*unix://"):
+        preflight.check_engine(*answer("docker-28-systemd-v2"), docker_host="tcp://10.0.0.5:2375")
 
 
 def test_a_refused_capability_is_explained_with_the_fix():
@@ -15,9 +55,3 @@ def test_a_refused_capability_is_explained_with_the_fix():
 def test_other_refusals_keep_the_engine_s_words():
     error = docker.errors.APIError("500 Server Error", explanation="no such runtime")
     assert str(preflight.explain(error)) == "this host cannot start a privileged container: no such runtime"
-
-
-def test_a_remote_engine_is_refused_before_anything_starts(monkeypatch):
-    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.5:2375")
-    with pytest.raises(preflight.PreflightError, match="DOCKER_HOST is tcp://10.0.0.5:2375.*unix://"):
-        preflight.check_engine(client=None)

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from pytest_single_k8s.cluster import directory, teardown
+from pytest_single_k8s.cluster import directory, pods, teardown
 from pytest_single_k8s.cluster.names import KUBELET, PROXY
 from pytest_single_k8s.engine import labels
 from pytest_single_k8s.errors import SingleK8sError
@@ -63,18 +63,20 @@ def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clea
             {"label": [ours, f"{labels.COMPONENT_LABEL}={KUBELET}"]},
             {"label": [ours, f"{labels.COMPONENT_LABEL}={PROXY}"]},
         ),
-        ({"label": [labels.POD_UID_LABEL]},),
+        (),
         ({"label": [ours]},),
         ({"label": [f"{labels.REAPER_LABEL}=abcd1234"]},),
     ]
+    assert [stage.pods_of for stage in stages] == [(), (pods.OUR_SANDBOXES,), (), ()]
+    assert {"label": [f"{labels.LABEL}=pause", labels.POD_UID_LABEL]} == pods.OUR_SANDBOXES
     assert [stage.host for stage in stages] == [(), (), ("with-host-iptables", "host-cleanup", DIRECTORY), ()]
 
 
 def test_the_reaper_gets_the_same_plan_as_json():
     stages = teardown.plan("abcd1234", DIRECTORY)
     as_json = json.loads(json.dumps(teardown.as_json(stages)))
-    assert [(tuple(s["remove"]), tuple(s["host"])) for s in as_json["stages"]] == [
-        (stage.remove, stage.host) for stage in stages
+    assert [(tuple(s["remove"]), tuple(s["pods_of"]), s["pod_label"], tuple(s["host"])) for s in as_json["stages"]] == [
+        (stage.remove, stage.pods_of, labels.POD_UID_LABEL, stage.host) for stage in stages
     ]
 
 
@@ -85,12 +87,17 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
     engine.add("kube-proxy", **cluster, **{labels.COMPONENT_LABEL: PROXY})
     engine.add("apiserver", **cluster, **{labels.COMPONENT_LABEL: "kube-apiserver"})
     engine.add("reaper", **{labels.REAPER_LABEL: "abcd1234"})
+    sandbox = {labels.LABEL: "pause"}  # our pause image's label, which its containers inherit
+    engine.add("old-sandbox", **sandbox, **{labels.POD_UID_LABEL: "1"})
     engine.add("old-pod", **{labels.POD_UID_LABEL: "1"})
+    engine.add("foreign-sandbox", **{labels.POD_UID_LABEL: "9"})  # another Kubernetes' pod: never ours to touch
+    engine.add("foreign-pod", **{labels.POD_UID_LABEL: "9"})
     original_remove = FakeContainer.remove
 
     def remove_and_race(self, force, v):
         original_remove(self, force, v)
         if self.name == "kubelet":  # a pod the kubelet started in its last moment
+            engine.add("late-sandbox", **sandbox, **{labels.POD_UID_LABEL: "2"})
             engine.add("late-pod", **{labels.POD_UID_LABEL: "2"})
 
     monkeypatch.setattr(FakeContainer, "remove", remove_and_race)
@@ -103,10 +110,10 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
 
     removed = [name for kind, name in engine.events if kind == "remove"]
     assert set(removed[:2]) == {"kubelet", "kube-proxy"}
-    assert set(removed[2:4]) == {"old-pod", "late-pod"}
-    assert removed[4:] == ["apiserver", "reaper"]
+    assert set(removed[2:6]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod"}
+    assert removed[6:] == ["apiserver", "reaper"]
     assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir)]]
-    assert engine.containers_by_name == {}
+    assert set(engine.containers_by_name) == {"foreign-sandbox", "foreign-pod"}
     assert not cluster_dir.exists()
 
 

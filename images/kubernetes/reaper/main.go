@@ -6,12 +6,15 @@
 // place that knows names and order (pytest_single_k8s/cluster/teardown.py):
 //
 //	{"owner": {"pid": 123, "start_time": "456"},
-//	 "teardown": {"stages": [{"remove": [FILTERS...], "host": [ARGV...]}, ...]}}
+//	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...],
+//	                          "pod_label": KEY, "host": [ARGV...]}, ...]}}
 //
 // It waits while the owner lives (its PID with the same start time, field 22 of
 // /proc/PID/stat, so that a reused PID does not count), then runs the stages in
-// order: it removes every container that matches each Docker filter, listed
-// only when its stage comes, and runs the host command. Every stage runs even
+// order: it removes every container that matches each Docker filter of
+// "remove", and every container whose label KEY has a value that a container
+// matching a filter of "pods_of" has (a pod's containers, found by its
+// sandbox), all listed only when their stage comes; then it runs the host command. Every stage runs even
 // if an earlier one failed. The reaper is the one judge of owner liveness.
 package main
 
@@ -30,9 +33,18 @@ import (
 	"time"
 )
 
+type filters = map[string][]string
+
 type stage struct {
-	Remove []map[string][]string `json:"remove"`
-	Host   []string              `json:"host"`
+	Remove   []filters `json:"remove"`
+	PodsOf   []filters `json:"pods_of"`
+	PodLabel string    `json:"pod_label"`
+	Host     []string  `json:"host"`
+}
+
+type container struct {
+	ID     string            `json:"Id"`
+	Labels map[string]string `json:"Labels"`
 }
 
 type plan struct {
@@ -106,19 +118,27 @@ func hold() {
 	os.Exit(0)
 }
 
-// run removes what each filter of the stage matches now, then runs its host command.
+// run removes what the stage's filters match now, then runs its host command.
 func run(s stage) error {
 	var problems []string
-	for _, filters := range s.Remove {
-		ids, err := list(filters)
+	note := func(err error) {
 		if err != nil {
 			problems = append(problems, err.Error())
-			continue
 		}
-		for _, id := range ids {
-			if err := remove(id); err != nil {
-				problems = append(problems, err.Error())
-			}
+	}
+	targets := s.Remove
+	for _, f := range s.PodsOf {
+		sandboxes, err := list(f)
+		note(err)
+		for _, sandbox := range sandboxes {
+			targets = append(targets, filters{"label": {s.PodLabel + "=" + sandbox.Labels[s.PodLabel]}})
+		}
+	}
+	for _, f := range targets {
+		found, err := list(f)
+		note(err)
+		for _, c := range found {
+			note(remove(c.ID))
 		}
 	}
 	if len(s.Host) > 0 {
@@ -134,8 +154,8 @@ func run(s stage) error {
 	return nil
 }
 
-func list(filters map[string][]string) ([]string, error) {
-	encoded, err := json.Marshal(filters)
+func list(f filters) ([]container, error) {
+	encoded, err := json.Marshal(f)
 	if err != nil {
 		return nil, err
 	}
@@ -148,17 +168,11 @@ func list(filters map[string][]string) ([]string, error) {
 	if response.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("listing containers %s: %s", encoded, response.Status)
 	}
-	var containers []struct {
-		ID string `json:"Id"`
-	}
+	var containers []container
 	if err := json.NewDecoder(response.Body).Decode(&containers); err != nil {
 		return nil, fmt.Errorf("listing containers %s: %w", encoded, err)
 	}
-	ids := make([]string, 0, len(containers))
-	for _, c := range containers {
-		ids = append(ids, c.ID)
-	}
-	return ids, nil
+	return containers, nil
 }
 
 func remove(id string) error {
