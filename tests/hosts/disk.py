@@ -1,0 +1,132 @@
+"""Debian VM disks for the host matrix, made with mmdebstrap and cached by content.
+
+A disk holds Debian's own kernel, systemd and docker.io, the plugin's Python
+dependencies (installed from PyPI for the guest's Python), the cell's
+daemon.json and a one-shot unit that runs the job from the `job` share and
+powers off. `mkfs.ext4 -d` makes the disk from the rootfs without mounting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_single_k8s.common.paths import cache_dir
+
+from .cells import Cell
+
+HERE = Path(__file__).parent
+CHECKOUT = HERE.parent.parent
+DISK_SIZE = "10G"
+SHARES = {"checkout": "/checkout", "job": "/job", "images": "/images"}  # 9p tag -> mount point in the guest
+SITE = "/opt/pytest-single-k8s/site"  # the guest's PYTHONPATH for the plugin's dependencies
+JOB_UNIT = f"""[Unit]
+Description=pytest-single-k8s host matrix job
+Requires=docker.service
+After=docker.service
+RequiresMountsFor={" ".join(SHARES.values())}
+
+[Service]
+Type=oneshot
+ExecStart=/bin/bash /job/run
+ExecStopPost=/bin/systemctl poweroff --no-block
+StandardOutput=journal+console
+TimeoutStartSec=3600
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+@dataclass(frozen=True)
+class Disk:
+    image: Path
+    kernel: Path
+    initrd: Path
+
+
+def dependencies() -> list[str]:
+    """The plugin's runtime dependencies, as pyproject.toml lists them."""
+    return tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+def key(cell: Cell) -> str:
+    inputs = [repr(cell), JOB_UNIT, repr(SHARES), DISK_SIZE, *dependencies(), Path(__file__).read_text()]
+    return hashlib.sha256("\0".join(inputs).encode()).hexdigest()[:16]
+
+
+def ensure(cell: Cell, say=print) -> Disk:
+    """The cell's disk, built unless a disk of the same inputs is cached."""
+    folder = cache_dir() / "hosts" / f"{cell.name}-{key(cell)}"
+    disk = Disk(folder / "disk.img", folder / "vmlinuz", folder / "initrd.img")
+    if disk.image.exists():
+        return disk
+    for tool, package in (("mmdebstrap", "mmdebstrap"), ("mkfs.ext4", "e2fsprogs")):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"building host matrix disks needs {tool}: apt-get install {package}")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"disk-{cell.name}-", dir=folder.parent) as work:
+        rootfs = Path(work) / "rootfs"
+        say(f" • cell {cell.name}: Debian {cell.suite} rootfs with mmdebstrap ...")
+        options = [f"--aptopt={option}" for option in cell.apt_options]
+        subprocess.run(
+            ["mmdebstrap", "--variant=minbase", "--components=main", f"--include={','.join(cell.packages)}",
+             *options, cell.suite, str(rootfs)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        _customise(cell, rootfs)
+        say(f" • cell {cell.name}: the plugin's dependencies for the guest's Python ...")
+        _install_dependencies(rootfs)
+        staged = Path(work) / "disk"
+        staged.mkdir()
+        shutil.copy(max((rootfs / "boot").glob("vmlinuz-*")), staged / "vmlinuz")
+        shutil.copy(max((rootfs / "boot").glob("initrd.img-*")), staged / "initrd.img")
+        say(f" • cell {cell.name}: the disk image ...")
+        subprocess.run(["mkfs.ext4", "-q", "-L", "root", "-d", str(rootfs), str(staged / "disk.img"), DISK_SIZE],
+                       check=True)  # fmt: skip
+        staged.rename(folder)
+    return disk
+
+
+def _customise(cell: Cell, rootfs: Path) -> None:
+    (rootfs / "etc/hostname").write_text(f"cell-{cell.name}\n")
+    fstab = ["/dev/vda / ext4 rw,relatime 0 1"]
+    for tag, mount in SHARES.items():
+        (rootfs / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        read_only = "" if tag == "job" else ",ro"
+        fstab.append(f"{tag} {mount} 9p trans=virtio,version=9p2000.L,msize=524288{read_only} 0 0")
+    (rootfs / "etc/fstab").write_text("\n".join(fstab) + "\n")
+    if cell.daemon:
+        (rootfs / "etc/docker").mkdir(parents=True, exist_ok=True)
+        (rootfs / "etc/docker/daemon.json").write_text(cell.daemon_json() + "\n")
+    units = rootfs / "etc/systemd/system"
+    (units / "pytest-single-k8s-job.service").write_text(JOB_UNIT)
+    (units / "multi-user.target.wants").mkdir(parents=True, exist_ok=True)
+    (units / "multi-user.target.wants/pytest-single-k8s-job.service").symlink_to("../pytest-single-k8s-job.service")
+
+
+def _install_dependencies(rootfs: Path) -> None:
+    """pip on this host installs wheels for the guest's Python into the rootfs: the VM has no network."""
+    python = (rootfs / "usr/bin/python3").readlink().name  # e.g. python3.13
+    version = python.removeprefix("python")
+    wheels = [f"--platform=manylinux_2_{minor}_x86_64" for minor in (17, 28, 34)]
+    target = str(rootfs / SITE.lstrip("/"))
+    pip = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-warn-conflicts",
+        "--target",
+        target,
+        "--python-version",
+        version,
+    ]
+    subprocess.run([*pip, "--only-binary=:all:", *wheels, *dependencies()], check=True)

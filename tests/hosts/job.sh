@@ -1,0 +1,26 @@
+#!/bin/bash
+# The job a host matrix VM runs at boot (pytest-single-k8s-job.service), then it
+# powers off. The checkout is shared read-only at /checkout, our images at
+# /images, and /job holds what the host wrote for this run and what we report:
+#   engine        what `docker info` says of the engine
+#   output.log    the whole run
+#   pytest.status pytest's exit status
+#   leftovers     what of ours the host still has after the session (empty: clean)
+set -uo pipefail
+exec >/job/output.log 2>&1
+export HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=/job/cache
+export PYTHONPATH=/opt/pytest-single-k8s/site:/checkout
+version=$(cat /job/version)
+
+docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >/job/engine
+echo "== docker load"
+time docker load -i /images/images.tar
+echo "== pytest"
+cd /checkout
+time python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider \
+  --k8s-version "$version" -v -rA \
+  tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running
+echo $? >/job/pytest.status
+echo "== leftovers"
+python3 tests/hosts/leftovers.py >/job/leftovers
+echo "leftovers status $?"
