@@ -17,7 +17,9 @@ from .engine import oneshot
 from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, REAPER_LABEL
 
 
-def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
+def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory: str | None = None) -> list[str]:
+    """Everything of ours on the host, one "KIND: WHAT" line each; cluster directories are looked
+    for in `temporary_directory` (default: this process's, as $TMPDIR says)."""
     found = [
         f"container: {x.name}"
         for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL)
@@ -26,7 +28,7 @@ def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
     found += [f"pod container: {x.name}" for x in pods.split(client)[0]]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": CLUSTER_LABEL})]
-    prefix = f"{tempfile.gettempdir()}/{directory.PREFIX}"
+    prefix = f"{temporary_directory or tempfile.gettempdir()}/{directory.PREFIX}"
     output = oneshot.run(
         client,
         oneshot.on_host(

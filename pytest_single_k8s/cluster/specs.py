@@ -142,53 +142,47 @@ def apiserver(plan: ClusterPlan) -> ContainerSpec:
 
 
 def scheduler(plan: ClusterPlan) -> ContainerSpec:
-    kubeconfig = plan.pki("kube-scheduler.kubeconfig")
-    return _in_network(
-        plan,
-        SCHEDULER,
-        "kubernetes",
-        [
-            "kube-scheduler",
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--leader-elect=false",
-            f"--secure-port={SCHEDULER_PORT}",
-            f"--tls-cert-file={plan.pki('kube-scheduler-server.crt')}",
-            f"--tls-private-key-file={plan.pki('kube-scheduler-server.key')}",
-            "--profiling=false",
-            "--kube-api-qps=500",
-            "--kube-api-burst=1000",
-        ],
-    )
+    return _control_loop(plan, SCHEDULER, SCHEDULER_PORT, [])
 
 
 def controller_manager(plan: ClusterPlan) -> ContainerSpec:
-    kubeconfig = plan.pki("kube-controller-manager.kubeconfig")
-    return _in_network(
+    return _control_loop(
         plan,
         CONTROLLER_MANAGER,
-        "kubernetes",
+        CONTROLLER_MANAGER_PORT,
         [
-            "kube-controller-manager",
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--leader-elect=false",
-            f"--secure-port={CONTROLLER_MANAGER_PORT}",
-            f"--tls-cert-file={plan.pki('kube-controller-manager-server.crt')}",
-            f"--tls-private-key-file={plan.pki('kube-controller-manager-server.key')}",
             f"--service-account-private-key-file={plan.pki('service-account.key')}",
             f"--root-ca-file={plan.pki('ca.crt')}",
             "--use-service-account-credentials=true",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--allocate-node-cidrs=false",
             "--controllers=*,-bootstrapsigner,-tokencleaner",
+        ],
+    )
+
+
+def _control_loop(plan: ClusterPlan, component: str, port: int, flags: list[str]) -> ContainerSpec:
+    """The scheduler and the controller-manager: clients of the apiserver with a TLS health port."""
+    kubeconfig = plan.pki(f"{component}.kubeconfig")
+    return _in_network(
+        plan,
+        component,
+        "kubernetes",
+        [
+            component,
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--leader-elect=false",  # one instance: nothing to elect, and no lease to wait for
+            f"--secure-port={port}",
+            f"--tls-cert-file={plan.pki(f'{component}-server.crt')}",
+            f"--tls-private-key-file={plan.pki(f'{component}-server.key')}",
             "--profiling=false",
-            # Building ~40 controllers makes ~80 requests; at the default 20 QPS
+            # The controller-manager builds ~40 controllers with ~80 requests; at the default 20 QPS
             # the client-side limiter alone delayed the first ServiceAccount by 5 s.
             "--kube-api-qps=500",
             "--kube-api-burst=1000",
+            *flags,
         ],
     )
 

@@ -34,24 +34,34 @@ def run_cells(images: Images, names: list[str], say=print) -> list[vm.Result]:
     return results
 
 
+COLUMNS = ("cell", "Debian", "Docker", "cgroup", "driver", "store", "AppArmor", "example + kubelet restart",
+           "leftovers", "time")  # fmt: skip
+
+
 def table(results: list[vm.Result]) -> str:
-    rows = ["| cell | Debian | Docker | cgroup | driver | store | example + kubelet restart | leftovers | time |",
-            "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for result in results:
         version, driver, cgroup, storage, *status = (result.engine.split(" ", 4) + ["?"] * 5)[:5]
-        store = "containerd" if "containerd" in " ".join(status) + storage else "classic"
-        left = "none" if not result.leftovers else "; ".join(result.leftovers)[:80]
-        rows.append(f"| {result.cell.name} | {result.cell.debian} | {version} | v{cgroup} | {driver} | {store} "
-                    f"| {result.summary} | {left} | {result.seconds:.0f} s |")  # fmt: skip
+        cells = [
+            result.cell.name, result.cell.debian, version, f"v{cgroup}", driver,
+            "containerd" if "containerd" in " ".join(status) + storage else "classic",
+            "on" if "name=apparmor" in result.security else "off",
+            result.summary, "none" if not result.leftovers else "; ".join(result.leftovers)[:80],
+            f"{result.seconds:.0f} s",
+        ]  # fmt: skip
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.hosts", description=__doc__)
-    parser.add_argument("cells", nargs="*", default=list(CELLS), choices=[*CELLS, []], help="cells to run")
+    parser.add_argument("cells", nargs="*", help=f"cells to run, of {', '.join(CELLS)} (default: all)")
     parser.add_argument("--k8s-version", default="latest")
     parser.add_argument("--logs", action="store_true", help="print each cell's whole log")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.cells if name not in CELLS]
+    if unknown:
+        parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(CELLS)}")
     version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
     results = run_cells(Images(connect(), Versions(kubernetes=version), Status()), args.cells or list(CELLS))
     for result in results:

@@ -47,8 +47,9 @@ CELLS = {
              note="Docker 28, systemd driver, br_netfilter not loaded by Docker"),
         Cell("d", "14", "forky", extra_packages=("docker-cli",), apt_options=UNDATED,
              daemon={"exec-opts": ["native.cgroupdriver=cgroupfs"], "cgroup-parent": "/actions_job",
-                     "features": {"containerd-snapshotter": True}},
-             note="cgroupfs with cgroup-parent (as GitHub's older runners), containerd image store"),
+                     "features": {"containerd-snapshotter": True}, "data-root": "/srv/docker"},
+             note="cgroupfs with cgroup-parent (as GitHub's older runners), containerd image store, "
+                  "Docker's root in /srv/docker"),
     )
 }  # fmt: skip
 CI_CELLS = ("c",)  # what `python -m pytest` runs (tests/hosts/test_matrix.py)

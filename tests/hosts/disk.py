@@ -71,6 +71,8 @@ def ensure(cell: Cell, say=print) -> Disk:
         if shutil.which(tool) is None:
             raise SystemExit(f"building host matrix disks needs {tool}: apt-get install {package}")
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f"{cell.name}-*"):  # the same cell's disks of older inputs
+        shutil.rmtree(stale)
     with tempfile.TemporaryDirectory(prefix=f"disk-{cell.name}-", dir=folder.parent) as work:
         rootfs = Path(work) / "rootfs"
         say(f" • cell {cell.name}: Debian {cell.suite} rootfs with mmdebstrap ...")

@@ -3,6 +3,7 @@
 # powers off. The checkout is shared read-only at /checkout, our images at
 # /images, and /job holds what the host wrote for this run and what we report:
 #   engine        what `docker info` says of the engine
+#   security      the engine's security options (apparmor, seccomp, cgroupns)
 #   output.log    the whole run
 #   pytest.status pytest's exit status
 #   leftovers     what of ours the host still has after the session (empty: clean)
@@ -13,6 +14,7 @@ export PYTHONPATH=/opt/pytest-single-k8s/site:/checkout
 version=$(cat /job/version)
 
 docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >/job/engine
+docker info --format '{{join .SecurityOptions ","}}' >/job/security
 echo "== docker load"
 time docker load -i /images/images.tar
 echo "== pytest"

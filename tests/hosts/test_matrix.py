@@ -9,13 +9,14 @@ from .cells import CELLS, CI_CELLS
 
 
 @pytest.mark.parametrize("name", CI_CELLS)
-def test_a_cell_passes_the_example_and_leaves_nothing(k8s_images, name):
+def test_a_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys, name):
     try:
         tools.ensure()
     except RuntimeError as error:
         pytest.skip(str(error))
     [result] = run_cells(k8s_images, [name])
-    print(f"\n{CELLS[name].note}\n{table([result])}")
+    with capsys.disabled():  # the table belongs in the log of every run
+        print(f"\n{CELLS[name].note}\n{table([result])}")
     assert result.engine, f"the VM's job did not report its engine; its log:\n{result.log[-6000:]}"
     assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
     assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"

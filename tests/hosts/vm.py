@@ -31,6 +31,7 @@ MEMORY_MIB = 8192
 class Result:
     cell: Cell
     engine: str = ""  # "VERSION DRIVER CGROUPVERSION STORAGE DRIVERSTATUS"
+    security: str = ""  # the engine's security options, comma-separated
     pytest_status: int | None = None
     leftovers: list[str] = field(default_factory=list)
     summary: str = ""  # pytest's last line
@@ -54,6 +55,8 @@ def saved_images(client: docker.DockerClient, refs: list[str]) -> Path:
     ids = sorted(client.images.get(ref).id for ref in refs)
     folder = cache_dir() / "hosts" / f"images-{hashlib.sha256(' '.join(ids + refs).encode()).hexdigest()[:16]}"
     if not (folder / "images.tar").exists():
+        for stale in folder.parent.glob("images-*"):  # archives of older images
+            shutil.rmtree(stale)
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / "images.tar.partial"
         # One archive for all, so that shared layers go in once (docker-py saves one image at a time).
@@ -98,6 +101,7 @@ def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 360
                 process.wait()
         result.seconds = time.monotonic() - started
         result.engine = _read(job / "engine")
+        result.security = _read(job / "security")
         status = _read(job / "pytest.status")
         result.pytest_status = int(status) if status.isdigit() else None
         result.leftovers = _read(job / "leftovers").splitlines()
