@@ -14,6 +14,7 @@ import docker
 
 from .cluster import directory, pods
 from .engine import oneshot
+from .engine.containers import listed
 from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, REAPER_LABEL
 
 
@@ -23,7 +24,7 @@ def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory
     found = [
         f"container: {x.name}"
         for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL)
-        for x in client.containers.list(all=True, filters={"label": label})
+        for x in listed(client, {"label": label})
     ]
     found += [f"pod container: {x.name}" for x in pods.split(client)[0]]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]

@@ -24,11 +24,11 @@ from ..common.paths import cache_dir, recipes_dir
 from ..common.progress import Status
 from ..engine.labels import LABEL, VERSION_LABEL
 from ..errors import BuildError
-from . import gobuild, goproxy, rootfs
+from . import gobuild, goproxy, recipes, rootfs
 from .recipes import BY_NAME, NAMES, Recipe, Versions
 
 REPOSITORY = "pytest-single-k8s"
-_BUILD_CODE = (Path(gobuild.__file__), Path(goproxy.__file__))
+_BUILD_CODE = tuple(Path(module.__file__) for module in (gobuild, goproxy, recipes, rootfs))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..engine import lock, ownership, preflight
-from ..engine.containers import ContainerSpec, create, remove
+from ..engine.containers import ContainerSpec, create, last_logs, remove
 from ..errors import ComponentFailed
 from . import certificates, configs, directory, pods, reaping, specs, teardown
 from .handle import Cluster
-from .host import run_script
+from .host import MODULES, run_script
 from .names import (
     APISERVER,
     APISERVER_PORT,
@@ -138,7 +138,7 @@ def _start(cluster: Cluster, reaper: Any) -> None:
         network = cluster.container(NETWORK)
         network.reload()
         if not network.attrs["State"]["Running"]:
-            raise ComponentFailed(NETWORK, "exited at start", network.logs(tail=20).decode(errors="replace"))
+            raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
         settings = network.attrs["NetworkSettings"]
         cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
         cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
@@ -187,16 +187,16 @@ def _prepare_host(cluster: Cluster) -> None:
             plan.cluster_id,
             command,
             "prepare the host",
-            volumes=("/lib/modules:/lib/modules:ro",),
+            volumes=MODULES,
         )
     except ComponentFailed as error:
         if "does not see" in str(error):
             raise preflight.PreflightError(
                 f"the Docker engine does not see {plan.directory}, which this process made: pytest seems to run "
-                "in a container whose files the engine cannot see (docker-outside-of-docker). The kubelet and "
-                "the components mount that directory from the engine's host. Run pytest on the engine's host, "
-                "or share the temporary directory with it at the same path (e.g. -v /tmp:/tmp and TMPDIR=/tmp), "
-                "or point the tests at an existing cluster"
+                "in a container whose files the engine cannot see (docker-outside-of-docker). The components "
+                "mount that directory from the engine's host, publish the apiserver on the host's loopback and "
+                "watch this process from the host: run pytest on the engine's host, or point the tests at an "
+                "existing cluster"
             ) from error
         raise
 

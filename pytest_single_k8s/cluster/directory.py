@@ -3,6 +3,7 @@ every path must pass before anything is mounted, unmounted or deleted there."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -16,7 +17,13 @@ MARKER = "cluster-id"  # a file the engine must see in the directory (host-prepa
 def make(cluster_id: str) -> Path:
     """A new 0700 directory for the cluster in the temporary directory ($TMPDIR is honoured),
     with its subdirectories and the marker file."""
-    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{cluster_id}-"))
+    # Resolved: mount tables name the real path, and the clean-up matches mounts by it.
+    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{cluster_id}-")).resolve()
+    try:
+        checked(path)
+    except SingleK8sError as error:
+        path.rmdir()
+        raise SingleK8sError(f"{error}; set TMPDIR to a directory below / (e.g. /tmp)") from None
     for sub in SUBDIRECTORIES:
         (path / sub).mkdir(mode=0o700)
     (path / MARKER).write_text(cluster_id)
@@ -42,3 +49,12 @@ def checked(path: str | Path) -> Path:
     ):
         raise SingleK8sError(f"refusing {text!r} as a cluster directory: ours are /…/{PREFIX}<id>-…")
     return Path(text)
+
+
+def remove_unmounted(path: Path) -> None:
+    """Delete the directory unless something is still mounted at or below it (this process's view):
+    deleting through a mount, such as a pod's hostPath, would delete the host's files."""
+    with open("/proc/self/mountinfo") as mountinfo:
+        mounts = [line.split()[4] for line in mountinfo]
+    if not any(mount == str(path) or mount.startswith(f"{path}/") for mount in mounts):
+        shutil.rmtree(path, ignore_errors=True)

@@ -111,6 +111,6 @@ class Cluster:
         self.timings[check] = time.monotonic() - self.created_clock
 
     def delete(self) -> None:
-        """Remove pods, iptables rules, containers, mounts and files (teardown.plan). Safe to call twice."""
+        """Remove pods, iptables rules, containers, mounts and files (teardown.plan)."""
         with self.status.step("Deleting the cluster"):
             teardown.execute(self.docker, self.plan.cluster_id, self.plan.directory, self.plan.images["kubernetes"])

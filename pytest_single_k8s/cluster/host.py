@@ -9,6 +9,8 @@ from ..engine import oneshot
 from ..engine.labels import HELPER_LABEL
 from ..errors import ComponentFailed
 
+MODULES = ("/lib/modules:/lib/modules:ro",)  # for scripts that load or unload kernel modules
+
 
 def run_script(
     client: docker.DockerClient,
@@ -17,10 +19,11 @@ def run_script(
     command: list[str],
     what: str,
     volumes: tuple[str, ...] = (),
+    timeout: float = 120,
 ) -> str:
     """Run `command` on the host; a failure names the script and shows its output."""
     try:
-        return oneshot.run(client, oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}, volumes))
+        return oneshot.run(client, oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}, volumes), timeout)
     except (oneshot.OneShotFailed, docker.errors.APIError) as error:
         output = error.output if isinstance(error, oneshot.OneShotFailed) else str(error)
         script = next((word for word in command if word.startswith("host-")), command[0])
@@ -28,5 +31,6 @@ def run_script(
             script,
             f"could not {what}",
             output,
-            "the kubelet needs a privileged container with the host's PID and network namespaces",
+            "host scripts run in a privileged container with the host's PID and network namespaces; "
+            "see the output above",
         ) from error

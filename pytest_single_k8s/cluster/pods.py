@@ -14,6 +14,7 @@ from typing import Any
 
 import docker
 
+from ..engine.containers import listed
 from ..engine.labels import LABEL, POD_UID_LABEL
 from ..errors import ForeignKubernetes
 
@@ -22,8 +23,8 @@ OUR_SANDBOXES = {"label": [f"{LABEL}=pause", POD_UID_LABEL]}  # Docker filters: 
 
 def split(client: docker.DockerClient) -> tuple[list[Any], list[Any]]:
     """Every pod container on the engine, as (ours, foreign)."""
-    our_uids = {x.labels[POD_UID_LABEL] for x in client.containers.list(all=True, filters=OUR_SANDBOXES)}
-    every = client.containers.list(all=True, filters={"label": POD_UID_LABEL})
+    our_uids = {x.labels[POD_UID_LABEL] for x in listed(client, OUR_SANDBOXES)}
+    every = listed(client, {"label": POD_UID_LABEL})
     ours = [x for x in every if x.labels[POD_UID_LABEL] in our_uids]
     return ours, [x for x in every if x.labels[POD_UID_LABEL] not in our_uids]
 
@@ -44,22 +45,41 @@ def node_agent_processes(proc: Path = Path("/proc")) -> list[str]:
     return sorted(found)
 
 
-def refuse_foreign(client: docker.DockerClient, proc: Path = Path("/proc")) -> None:
+def busy_pod_cgroups(cgroups: Path = Path("/sys/fs/cgroup")) -> list[str]:
+    """The kubelets' pod cgroups (kubepods, kubepods.slice) that still hold processes: another
+    kubelet's pods, whatever runtime it drives (k3s, microk8s and kubeadm nodes on containerd too)."""
+    roots = [*cgroups.glob("kubepods"), *cgroups.glob("kubepods.slice"), *cgroups.glob("*/kubepods"),
+             *cgroups.glob("*/kubepods.slice")]  # fmt: skip
+    busy = []
+    for root in roots:
+        for procs in root.rglob("cgroup.procs"):
+            try:
+                if procs.read_text().strip():
+                    busy.append(str(procs.parent))
+            except OSError:  # gone meanwhile
+                continue
+    return sorted(busy)
+
+
+def refuse_foreign(
+    client: docker.DockerClient, proc: Path = Path("/proc"), cgroups: Path = Path("/sys/fs/cgroup")
+) -> None:
     """ForeignKubernetes if another Kubernetes uses this engine or host; touches nothing.
 
     Called once we hold the engine lock and have reaped what dead owners left:
-    no node agent of ours runs then, so any that runs is another's.
+    no node agent or pod of ours runs then, so any that runs is another's.
     """
     _, foreign = split(client)
     agents = node_agent_processes(proc)
-    if not foreign and not agents:
+    in_use = busy_pod_cgroups(cgroups)
+    if not foreign and not agents and not in_use:
         return
-    seen = [f"pod container {x.name}" for x in foreign[:5]] + agents[:5]
+    seen = [f"pod container {x.name}" for x in foreign[:5]] + agents[:5] + [f"pod cgroup {x}" for x in in_use[:3]]
     raise ForeignKubernetes(
         "another Kubernetes uses this Docker engine or host: "
         + ", ".join(seen)
-        + (" and more" if len(foreign) > 5 or len(agents) > 5 else "")
+        + (" and more" if len(foreign) > 5 or len(agents) > 5 or len(in_use) > 3 else "")
         + ". Its kubelet would take our pods for orphans and ours would take its, so pytest-single-k8s "
-        "starts nothing here and touches none of it. Stop that Kubernetes (minikube, RKE, k3s --docker, a "
+        "starts nothing here and touches none of it. Stop that Kubernetes (minikube, RKE, k3s, a "
         "kubelet service), use another Docker engine, or point the tests at that cluster instead"
     )

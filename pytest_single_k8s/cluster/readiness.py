@@ -22,7 +22,7 @@ import kubernetes.client
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..common.waiting import WaitCancelled, WaitTimeout, wait_for
-from ..engine.containers import last_logs
+from ..engine.containers import last_logs, listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL
 from ..errors import ComponentFailed
 from .names import (
@@ -150,7 +150,7 @@ class Readiness:
             return
         self._last_container_check = now
         filters = {"label": f"{CLUSTER_LABEL}={self.plan.cluster_id}", "status": "exited"}
-        for container in self.client.containers.list(all=True, filters=filters):
+        for container in listed(self.client, filters):
             component = container.labels.get(COMPONENT_LABEL, container.name)
             if component in self.watched:
                 code = container.attrs["State"]["ExitCode"]

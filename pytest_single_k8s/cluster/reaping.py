@@ -16,6 +16,7 @@ import docker
 
 from ..common.progress import Status
 from ..engine import lock
+from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
 from . import teardown
@@ -24,14 +25,19 @@ CLAIM_GRACE = datetime.timedelta(seconds=60)  # a claim is followed by a start w
 
 
 def abandoned(client: docker.DockerClient) -> dict[str, dict[str, str]]:
-    """The clusters on the engine whose reaper no longer watches an owner, with their labels."""
+    """The clusters on the engine whose reaper no longer watches an owner, with their labels.
+
+    Clusters are listed before reapers: a cluster claimed in between has its reaper in the
+    second listing, whereas the other order would take it for abandoned.
+    """
+    clusters = lock.clusters(client)
     watched = set()
     now = datetime.datetime.now(datetime.UTC)
-    for reaper in client.containers.list(all=True, filters={"label": REAPER_LABEL}):
+    for reaper in listed(client, {"label": REAPER_LABEL}):
         created = datetime.datetime.fromisoformat(reaper.attrs["Created"])
         if reaper.status == "running" or (reaper.status == "created" and now - created < CLAIM_GRACE):
             watched.add(reaper.labels[REAPER_LABEL])
-    return {cid: labels for cid, labels in lock.clusters(client).items() if cid not in watched}
+    return {cid: labels for cid, labels in clusters.items() if cid not in watched}
 
 
 def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
@@ -54,9 +60,8 @@ def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
 
 def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
     """The kubernetes image to clean up with: the one the cluster ran, else the newest one here."""
-    for container in client.containers.list(
-        all=True, filters={"label": f"{REAPER_LABEL}={cluster_id}"}
-    ) + client.containers.list(all=True, filters={"label": f"{CLUSTER_LABEL}={cluster_id}"}):
+    ours = [f"{REAPER_LABEL}={cluster_id}", f"{CLUSTER_LABEL}={cluster_id}"]
+    for container in (x for label in ours for x in listed(client, {"label": label})):
         if container.image.labels.get(LABEL) == "kubernetes":
             return container.image.id
     images = sorted(

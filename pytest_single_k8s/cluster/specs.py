@@ -9,6 +9,7 @@ from typing import Any
 from ..engine.containers import ContainerSpec
 from ..engine.labels import DIRECTORY_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
+from .host import MODULES
 from .names import (
     APISERVER,
     APISERVER_PORT,
@@ -273,7 +274,7 @@ def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: d
         ["reaper", json.dumps(orders)],
         {REAPER_LABEL: plan.cluster_id, OWNER_LABEL: plan.owner, DIRECTORY_LABEL: str(plan.directory)},
         **HOST_NAMESPACES,
-        volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw"],
+        volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw", *MODULES],
         auto_remove=True,
     )
 

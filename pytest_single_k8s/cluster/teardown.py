@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,11 @@ from typing import Any
 import docker
 
 from ..common.steps import all_of, parallel
-from ..engine.containers import remove
-from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, POD_UID_LABEL, REAPER_LABEL
-from .directory import checked
-from .host import run_script
+from ..engine.containers import listed, remove
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, HELPER_LABEL, POD_UID_LABEL, REAPER_LABEL
+from ..errors import SingleK8sError
+from .directory import checked, remove_unmounted
+from .host import MODULES, run_script
 from .names import NODE_AGENTS
 from .pods import OUR_SANDBOXES
 
@@ -39,19 +39,22 @@ class Stage:
     pods_of: tuple[Filters, ...] = ()
     pod_label: str = POD_UID_LABEL
     host: tuple[str, ...] = ()  # a host script of the kubernetes image, run in the host's namespaces
+    host_timeout: float = 300  # seconds: a hung clean-up must not hold the engine lock forever
 
 
-def plan(cluster_id: str, directory: str | Path) -> tuple[Stage, ...]:
+def plan(cluster_id: str, directory: Path | None) -> tuple[Stage, ...]:
     """Node agents first (no kubelet may restart a pod, no kube-proxy rewrite rules), then the
     pods' containers (those whose sandboxes are ours: pods.OUR_SANDBOXES), then the other
-    components and, at once, the host clean-up (iptables, cgroups, mounts, the directory);
-    the reaper, which holds the engine, last."""
+    components and, after them, the host clean-up (iptables, cgroups, mounts, the directory;
+    none without a directory that passed directory.checked); the helpers and the reaper,
+    which holds the engine, last."""
     ours = f"{CLUSTER_LABEL}={cluster_id}"
+    host = ("with-host-iptables", "host-cleanup", str(directory)) if directory else ()
     return (
         Stage(remove=tuple({"label": [ours, f"{COMPONENT_LABEL}={agent}"]} for agent in NODE_AGENTS)),
         Stage(pods_of=(OUR_SANDBOXES,)),
-        Stage(remove=({"label": [ours]},), host=("with-host-iptables", "host-cleanup", str(checked(directory)))),
-        Stage(remove=({"label": [f"{REAPER_LABEL}={cluster_id}"]},)),
+        Stage(remove=({"label": [ours]},), host=host),
+        Stage(remove=({"label": [f"{HELPER_LABEL}={cluster_id}"]}, {"label": [f"{REAPER_LABEL}={cluster_id}"]})),
     )
 
 
@@ -61,28 +64,42 @@ def as_json(stages: tuple[Stage, ...]) -> dict[str, Any]:
 
 
 def execute(client: docker.DockerClient, cluster_id: str, directory: str | Path, helper_image: str) -> None:
-    """Carry out plan(): each stage lists what it removes only when its turn comes, so nothing
-    the kubelet made before it went is missed. Every stage runs even if an earlier one failed."""
-    directory = checked(directory)
+    """Carry out plan() as the reaper does: stage after stage, each listing what it removes only
+    when its turn comes (nothing the kubelet made before it went is missed), its removals at
+    once, its host script after them. Every step runs even if an earlier one failed. A
+    directory that fails the path check gets no host clean-up: the containers still go, and
+    the refusal is raised after."""
+    try:
+        valid: Path | None = checked(directory)
+    except SingleK8sError as error:
+        valid, refusal = None, error
 
-    def steps(stage: Stage) -> list[Callable[[], object]]:
+    def stage(step: Stage) -> None:
         removals: list[Callable[[], object]] = [
-            *(functools.partial(_remove_matching, client, filters) for filters in stage.remove),
-            *(functools.partial(_remove_pods_of, client, filters, stage.pod_label) for filters in stage.pods_of),
+            *(functools.partial(_remove_matching, client, filters) for filters in step.remove),
+            *(functools.partial(_remove_pods_of, client, filters, step.pod_label) for filters in step.pods_of),
         ]
-        host = [functools.partial(run_script, client, helper_image, cluster_id, list(stage.host), "clean up the host")]
-        return removals + (host if stage.host else [])
+        host = [
+            functools.partial(
+                run_script, client, helper_image, cluster_id, list(step.host), "clean up the host",
+                volumes=MODULES, timeout=step.host_timeout,
+            )
+        ]  # fmt: skip
+        all_of([removals, host if step.host else []])
 
     try:
-        all_of(steps(stage) for stage in plan(cluster_id, directory))
+        all_of([functools.partial(stage, step)] for step in plan(cluster_id, valid))
     finally:
-        shutil.rmtree(directory, ignore_errors=True)  # in case the helper could not run
+        if valid:
+            remove_unmounted(valid)  # in case the helper could not run
+    if valid is None:
+        raise refusal
 
 
 def _remove_pods_of(client: docker.DockerClient, filters: Filters, pod_label: str) -> None:
-    pods = {x.labels[pod_label] for x in client.containers.list(all=True, filters=filters)}
+    pods = {x.labels[pod_label] for x in listed(client, filters)}
     parallel(functools.partial(_remove_matching, client, {"label": [f"{pod_label}={pod}"]}) for pod in sorted(pods))
 
 
 def _remove_matching(client: docker.DockerClient, filters: Filters) -> None:
-    parallel(functools.partial(remove, x) for x in client.containers.list(all=True, filters=filters))
+    parallel(functools.partial(remove, x) for x in listed(client, filters))

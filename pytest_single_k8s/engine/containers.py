@@ -58,6 +58,11 @@ def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:
     return client.containers.create(spec.image, spec.command, **spec.options())
 
 
+def listed(client: docker.DockerClient, filters: dict[str, Any]) -> list[Any]:
+    """Every container, running or not, that the filters match; one removed while we list is left out."""
+    return client.containers.list(all=True, filters=filters, ignore_removed=True)
+
+
 def remove(container: Any) -> None:
     """Remove a container and its anonymous volumes; one already gone is fine."""
     try:

@@ -17,7 +17,7 @@ import docker.errors
 from ..common.progress import Status
 from ..common.waiting import WaitTimeout, wait_for
 from ..errors import EngineBusy, SingleK8sError
-from .containers import ContainerSpec, create
+from .containers import ContainerSpec, create, listed
 from .labels import CLUSTER_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 
 
@@ -36,7 +36,7 @@ def clusters(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """Every cluster id on the engine with the labels of one of its containers (owner, directory)."""
     found: dict[str, dict[str, str]] = {}
     for label in (REAPER_LABEL, CLUSTER_LABEL):
-        for container in client.containers.list(all=True, filters={"label": label}):
+        for container in listed(client, {"label": label}):
             found.setdefault(container.labels[label], container.labels)
     return found
 

@@ -57,7 +57,15 @@ def dependencies() -> list[str]:
 
 
 def key(cell: Cell) -> str:
-    inputs = [repr(cell), JOB_UNIT, repr(SHARES), DISK_SIZE, *dependencies(), Path(__file__).read_text()]
+    inputs = [
+        repr(cell),
+        *cell.packages,
+        JOB_UNIT,
+        repr(SHARES),
+        DISK_SIZE,
+        *dependencies(),
+        Path(__file__).read_text(),
+    ]
     return hashlib.sha256("\0".join(inputs).encode()).hexdigest()[:16]
 
 

@@ -7,6 +7,7 @@
 #   output.log    the whole run
 #   pytest.status pytest's exit status
 #   leftovers     what of ours the host still has after the session (empty: clean)
+#   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
 set -uo pipefail
 exec >/job/output.log 2>&1
 export HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=/job/cache
@@ -25,4 +26,4 @@ time python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider \
 echo $? >/job/pytest.status
 echo "== leftovers"
 python3 tests/hosts/leftovers.py >/job/leftovers
-echo "leftovers status $?"
+echo $? >/job/leftovers.status

@@ -19,4 +19,5 @@ def test_a_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys, name):
         print(f"\n{CELLS[name].note}\n{table([result])}")
     assert result.engine, f"the VM's job did not report its engine; its log:\n{result.log[-6000:]}"
     assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
+    assert result.leftovers_checked, f"the leftovers check did not run to its end in cell {name}:\n{result.log[-4000:]}"
     assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"

@@ -34,13 +34,14 @@ class Result:
     security: str = ""  # the engine's security options, comma-separated
     pytest_status: int | None = None
     leftovers: list[str] = field(default_factory=list)
+    leftovers_checked: bool = False  # the check ran to its end
     summary: str = ""  # pytest's last line
     seconds: float = 0.0
     log: str = ""
 
     @property
     def passed(self) -> bool:
-        return self.pytest_status == 0 and not self.leftovers and bool(self.engine)
+        return self.pytest_status == 0 and self.leftovers_checked and not self.leftovers and bool(self.engine)
 
 
 def accelerator() -> str:
@@ -96,7 +97,7 @@ def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 360
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT)
             try:
                 process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            finally:  # out of time, Ctrl-C or any error: no VM outlives its run
                 process.kill()
                 process.wait()
         result.seconds = time.monotonic() - started
@@ -105,6 +106,7 @@ def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 360
         status = _read(job / "pytest.status")
         result.pytest_status = int(status) if status.isdigit() else None
         result.leftovers = _read(job / "leftovers").splitlines()
+        result.leftovers_checked = _read(job / "leftovers.status") in ("0", "1")  # 1: it found something
         result.log = _read(job / "output.log") or _read(job / "console.log")[-5000:]
         lines = [line for line in result.log.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
         result.summary = lines[-1].strip("= ") if lines else "(no pytest summary)"

@@ -18,3 +18,15 @@ def test_node_agents_of_another_kubernetes_are_named_with_their_pids(tmp_path):
 
 def test_a_host_without_one_shows_none(tmp_path):
     assert pods.node_agent_processes(fake_proc(tmp_path, {1: "init", 2: "dockerd", 3: "containerd"})) == []
+
+
+def test_pod_cgroups_that_still_hold_processes_are_another_kubelet_s(tmp_path):
+    busy = tmp_path / "kubepods.slice" / "kubepods-besteffort.slice" / "kubepods-besteffort-pod1.slice"
+    busy.mkdir(parents=True)
+    (busy / "cgroup.procs").write_text("4242\n")
+    (tmp_path / "kubepods.slice" / "cgroup.procs").write_text("")
+    (tmp_path / "cpu" / "kubepods" / "burstable").mkdir(parents=True)  # a v1 hierarchy, empty
+    (tmp_path / "cpu" / "kubepods" / "burstable" / "cgroup.procs").write_text("")
+    assert pods.busy_pod_cgroups(tmp_path) == [str(busy)]
+    (busy / "cgroup.procs").write_text("")
+    assert pods.busy_pod_cgroups(tmp_path) == []

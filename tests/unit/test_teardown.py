@@ -2,6 +2,7 @@
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from pytest_single_k8s.engine import labels
 from pytest_single_k8s.errors import SingleK8sError
 
 DIRECTORY = "/tmp/pytest-single-k8s-abcd1234-x1y2"
+DIRECTORY_PATH = Path(DIRECTORY)
 
 
 class FakeContainer:
@@ -41,7 +43,7 @@ class FakeEngine:
         self.containers_by_name[name] = FakeContainer(self, name, container_labels)
 
     def list(self, filters, **options):
-        assert options == {"all": True}, "stopped containers must go too"
+        assert options == {"all": True, "ignore_removed": True}, "stopped containers must go too"
         self.record("list", json.dumps(filters, sort_keys=True))
         return [
             x
@@ -56,7 +58,7 @@ def _matches(container_labels, label):
 
 
 def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clean_up_then_the_reaper():
-    stages = teardown.plan("abcd1234", DIRECTORY)
+    stages = teardown.plan("abcd1234", DIRECTORY_PATH)
     ours = f"{labels.CLUSTER_LABEL}=abcd1234"
     assert [stage.remove for stage in stages] == [
         (
@@ -65,7 +67,7 @@ def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clea
         ),
         (),
         ({"label": [ours]},),
-        ({"label": [f"{labels.REAPER_LABEL}=abcd1234"]},),
+        ({"label": [f"{labels.HELPER_LABEL}=abcd1234"]}, {"label": [f"{labels.REAPER_LABEL}=abcd1234"]}),
     ]
     assert [stage.pods_of for stage in stages] == [(), (pods.OUR_SANDBOXES,), (), ()]
     assert {"label": [f"{labels.LABEL}=pause", labels.POD_UID_LABEL]} == pods.OUR_SANDBOXES
@@ -73,7 +75,7 @@ def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clea
 
 
 def test_the_reaper_gets_the_same_plan_as_json():
-    stages = teardown.plan("abcd1234", DIRECTORY)
+    stages = teardown.plan("abcd1234", DIRECTORY_PATH)
     as_json = json.loads(json.dumps(teardown.as_json(stages)))
     assert [(tuple(s["remove"]), tuple(s["pods_of"]), s["pod_label"], tuple(s["host"])) for s in as_json["stages"]] == [
         (stage.remove, stage.pods_of, labels.POD_UID_LABEL, stage.host) for stage in stages
@@ -102,12 +104,19 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
 
     monkeypatch.setattr(FakeContainer, "remove", remove_and_race)
     host_calls = []
-    monkeypatch.setattr(teardown, "run_script", lambda *args: host_calls.append(args[3]))
+
+    def run_script(*args, **options):
+        host_calls.append(args[3])
+        engine.record("host", args[3][1])
+
+    monkeypatch.setattr(teardown, "run_script", run_script)
     cluster_dir = tmp_path / "pytest-single-k8s-abcd1234-x"
     (cluster_dir / "pki").mkdir(parents=True)
 
     teardown.execute(engine, "abcd1234", cluster_dir, "k:1")
 
+    done = [name for kind, name in engine.events if kind in ("remove", "host")]
+    assert done.index("host-cleanup") > done.index("apiserver")  # the host script after its stage's removals
     removed = [name for kind, name in engine.events if kind == "remove"]
     assert set(removed[:2]) == {"kubelet", "kube-proxy"}
     assert set(removed[2:6]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod"}
@@ -121,7 +130,7 @@ def test_every_stage_runs_even_if_one_fails(monkeypatch, tmp_path):
     engine = FakeEngine()
     engine.add("reaper", **{labels.REAPER_LABEL: "abcd1234"})
 
-    def failing_script(*args):
+    def failing_script(*args, **options):
         raise SingleK8sError("host-cleanup could not clean up the host")
 
     monkeypatch.setattr(teardown, "run_script", failing_script)
@@ -161,10 +170,13 @@ def test_the_path_check_refuses_dot_dot_and_foreign_paths(path):
         directory.checked(path)
 
 
-def test_the_plan_and_the_executor_refuse_a_foreign_directory():
-    with pytest.raises(SingleK8sError, match="refusing '/etc' as a cluster directory"):
-        teardown.plan("abcd1234", "/etc")
+def test_a_foreign_directory_gets_no_host_clean_up_but_the_containers_still_go(monkeypatch):
+    assert [stage.host for stage in teardown.plan("abcd1234", None)] == [(), (), (), ()]
     engine = FakeEngine()
-    with pytest.raises(SingleK8sError, match="refusing '/tmp/../etc/pytest-single-k8s-x'"):
+    engine.add("apiserver", **{labels.CLUSTER_LABEL: "abcd1234", labels.COMPONENT_LABEL: "kube-apiserver"})
+    host_calls = []
+    monkeypatch.setattr(teardown, "run_script", lambda *args, **options: host_calls.append(args[3]))
+    with pytest.raises(SingleK8sError, match="refusing '/tmp/../etc/pytest-single-k8s-x' as a cluster directory"):
         teardown.execute(engine, "abcd1234", "/tmp/../etc/pytest-single-k8s-x", "k:1")
-    assert engine.events == []  # refused before anything was touched
+    assert engine.containers_by_name == {}
+    assert host_calls == []  # nothing unmounted or deleted under a path that is not ours

@@ -7,7 +7,7 @@
 //
 //	{"owner": {"pid": 123, "start_time": "456"},
 //	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...],
-//	                          "pod_label": KEY, "host": [ARGV...]}, ...]}}
+//	                          "pod_label": KEY, "host": [ARGV...], "host_timeout": SECONDS}, ...]}}
 //
 // It waits while the owner lives (its PID with the same start time, field 22 of
 // /proc/PID/stat, so that a reused PID does not count), then runs the stages in
@@ -40,6 +40,8 @@ type stage struct {
 	PodsOf   []filters `json:"pods_of"`
 	PodLabel string    `json:"pod_label"`
 	Host     []string  `json:"host"`
+	// HostTimeout bounds the host command in seconds, so that a hung clean-up cannot hold the engine lock forever.
+	HostTimeout float64 `json:"host_timeout"`
 }
 
 type container struct {
@@ -98,7 +100,7 @@ func main() {
 	}
 }
 
-// alive tells whether process pid runs with the given start time.
+// alive tells whether process pid runs with the given start time (a zombie has ended).
 func alive(pid int, startTime string) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -107,7 +109,7 @@ func alive(pid int, startTime string) bool {
 	// "PID (COMM) STATE ...": the command may hold spaces and parentheses.
 	text := string(stat)
 	fields := strings.Fields(text[strings.LastIndexByte(text, ')')+1:])
-	return len(fields) > 19 && fields[19] == startTime
+	return len(fields) > 19 && fields[19] == startTime && fields[0] != "Z" && fields[0] != "X"
 }
 
 // hold waits until the container is stopped.
@@ -118,7 +120,7 @@ func hold() {
 	os.Exit(0)
 }
 
-// run removes what the stage's filters match now, then runs its host command.
+// run removes what the stage's filters match now, then, after those removals, runs its host command.
 func run(s stage) error {
 	var problems []string
 	note := func(err error) {
@@ -142,7 +144,9 @@ func run(s stage) error {
 		}
 	}
 	if len(s.Host) > 0 {
-		command := exec.Command(s.Host[0], s.Host[1:]...)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.HostTimeout*float64(time.Second)))
+		defer cancel()
+		command := exec.CommandContext(ctx, s.Host[0], s.Host[1:]...)
 		command.Stdout, command.Stderr = os.Stdout, os.Stderr
 		if err := command.Run(); err != nil {
 			problems = append(problems, fmt.Sprintf("%v: %v", s.Host, err))
