@@ -101,7 +101,6 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
     processes = []
     try:
         started = time.monotonic()
-        (plan.directory / "etcd").mkdir(mode=0o700)
         certificates.write(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
         for command in (
             [str(binaries / "etcd"), *specs.etcd(plan).command[1:]],
