@@ -1,7 +1,8 @@
 """Benchmark: cluster start-up, first pod, nginx served, teardown, memory, cache check,
-and a bare-process baseline (etcd + kube-apiserver started as host processes, as envtest does).
+a bare-process baseline (etcd + kube-apiserver started as host processes, as envtest does),
+and a kept cluster: attaching to it, and a one-test pytest session's wall time against it.
 
-    python bench/bench.py [--runs 3] [--cold-build] [--k8s-version latest]
+    python bench/bench.py [--runs 3] [--cold-build] [--k8s-version latest] [--k8s-addons dns,storage]
 
 Images must be built (the first run of the README's commands does it); with
 --cold-build the images are rebuilt first with an empty Go build cache (the Go
@@ -36,7 +37,7 @@ from peak import tree_rss_kib  # noqa: E402
 from pytest_single_k8s.build import versions  # noqa: E402
 from pytest_single_k8s.build.images import Images  # noqa: E402
 from pytest_single_k8s.build.recipes import Versions  # noqa: E402
-from pytest_single_k8s.cluster import certificates, specs  # noqa: E402
+from pytest_single_k8s.cluster import addons, certificates, pods, reaping, specs  # noqa: E402
 from pytest_single_k8s.cluster import names as c  # noqa: E402
 from pytest_single_k8s.cluster.create import create_cluster, plan_cluster  # noqa: E402
 from pytest_single_k8s.common.paths import cache_dir  # noqa: E402
@@ -44,13 +45,14 @@ from pytest_single_k8s.common.progress import Status  # noqa: E402
 from pytest_single_k8s.common.waiting import wait_for  # noqa: E402
 from pytest_single_k8s.engine import labels  # noqa: E402
 from pytest_single_k8s.engine.connection import connect  # noqa: E402
+from pytest_single_k8s.settings import resolve  # noqa: E402
 
 WELCOME = "Welcome to nginx!"
 
 
-def cluster_run(client, images: Images) -> dict[str, float]:
+def cluster_run(client, images: Images, addon_names: tuple[str, ...]) -> dict[str, float]:
     started = time.monotonic()
-    cluster = create_cluster(client, images, Status(io.StringIO()))
+    cluster = create_cluster(client, images, Status(io.StringIO()), addon_names=addon_names)
     try:
         offset = cluster.created_clock  # cluster.timings count from here: preflight, engine claim and all
         figures = {
@@ -84,14 +86,48 @@ def cluster_run(client, images: Images) -> dict[str, float]:
 
 
 def memory_of(client, cluster_id: str) -> tuple[float, float]:
-    """Working set (usage less inactive page cache, as `docker stats` shows) and the sum of per-container peaks."""
+    """Working set (usage less inactive page cache, as `docker stats` shows) and the sum of per-container peaks,
+    over the components and every running pod container of ours (the addons', and the nginx pod)."""
     working = peak = 0
-    for container in client.containers.list(filters={"label": f"{labels.CLUSTER_LABEL}={cluster_id}"}):
+    components = client.containers.list(filters={"label": f"{labels.CLUSTER_LABEL}={cluster_id}"})
+    running_pods = [container for container in pods.split(client)[0] if container.status == "running"]
+    for container in components + running_pods:
         memory = container.stats(stream=False, one_shot=True)["memory_stats"]
         inactive = memory.get("stats", {}).get("total_inactive_file", memory.get("stats", {}).get("inactive_file", 0))
         working += memory["usage"] - inactive
         peak += memory.get("max_usage", memory["usage"])
     return working / 2**20, peak / 2**20
+
+
+ONE_TEST = """
+import pytest
+
+@pytest.mark.k8s
+def test_one(k8s_client, k8s_namespace):
+    pass
+"""
+
+
+def kept_run(client, images: Images, addon_names: tuple[str, ...]) -> dict[str, float]:
+    """Keep a cluster, attach to it as a session would, and time a whole one-test session against it."""
+    create_cluster(client, images, Status(io.StringIO()), keep=True, addon_names=addon_names).close()
+    try:
+        started = time.monotonic()
+        attached = create_cluster(client, images, Status(io.StringIO()), addon_names=addon_names)
+        figures = {"attach_s": time.monotonic() - started}
+        attached.close()
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "test_one.py").write_text(ONE_TEST)
+            version = images.versions.kubernetes
+            addons_option = ",".join(addon_names) or "none"
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--k8s-version", version]
+            command += ["--k8s-addons", addons_option]
+            started = time.monotonic()
+            subprocess.run(command, cwd=folder, check=True, capture_output=True)
+            figures["kept_session_s"] = time.monotonic() - started
+    finally:
+        reaping.delete_all(client, Status(io.StringIO()))
+    return figures
 
 
 def baseline_run(client, images: Images, binaries: Path) -> float:
@@ -170,7 +206,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold-build", action="store_true")
     parser.add_argument("--k8s-version", default="latest")
+    parser.add_argument("--k8s-addons", default=",".join(addons.DEFAULT), help="dns,storage, one of them, or none")
     args = parser.parse_args()
+    addon_names = resolve({"addons": args.k8s_addons}, {}).addons
 
     client = connect()
     version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
@@ -184,14 +222,18 @@ def main() -> None:
         extract_binaries(client, images, Path(binaries))
         # Interleaved, so that drift on the machine (caches, other load) hits both sides alike.
         for number in range(1, args.runs + 1):
-            figures = cluster_run(client, images)
+            figures = cluster_run(client, images, addon_names)
+            figures |= kept_run(client, images, addon_names)
             figures["cache_check_s"] = cache_check()
             figures["baseline_apiserver_s"] = baseline_run(client, images, Path(binaries))
             print(f"run {number}: " + " ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
             for key, value in figures.items():
                 runs.setdefault(key, []).append(value)
 
-    print(f"\nKubernetes {version}, {args.runs} runs, images cached, seconds from the fixture's start:")
+    print(
+        f"\nKubernetes {version}, addons {','.join(addon_names) or 'none'}, {args.runs} runs, images cached, "
+        "seconds from the fixture's start:"
+    )
     for key, values in runs.items():
         print(summary(key, values))
     medians = {key: statistics.median(values) for key, values in runs.items()}

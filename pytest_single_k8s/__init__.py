@@ -3,7 +3,7 @@
 The layers, each a package whose imports point only down:
 
     plugin/   pytest wiring: options, marker, fixtures, xdist sharing
-    cli/      the command line (`python -m pytest_single_k8s images|down`)
+    cli/      the command line (`pytest-single-k8s up|status|kubeconfig|kubectl|logs|down|images`)
     cluster/  one cluster: plan, PKI, create, readiness, teardown, reaping, the handle tests use
     build/    images: versions, Go builds, the Debian rootfs, recipes as data
     engine/   the Docker engine: connection, labels, one-shot helpers, preflight, ownership, the lock
@@ -13,6 +13,7 @@ What users import stays here: the fixtures' types and the errors.
 """
 
 from .build.images import Images
+from .cluster.external import ExternalCluster
 from .cluster.handle import Cluster
 from .errors import (
     BuildError,
@@ -20,6 +21,7 @@ from .errors import (
     DockerUnavailable,
     EngineBusy,
     ForeignKubernetes,
+    NotOurCluster,
     SingleK8sError,
     VersionError,
 )
@@ -30,8 +32,10 @@ __all__ = [
     "ComponentFailed",
     "DockerUnavailable",
     "EngineBusy",
+    "ExternalCluster",
     "ForeignKubernetes",
     "Images",
+    "NotOurCluster",
     "SingleK8sError",
     "VersionError",
 ]

@@ -21,6 +21,10 @@ class ForeignKubernetes(SingleK8sError):
     """Another Kubernetes (its kubelet or its pods) uses this Docker engine or host."""
 
 
+class NotOurCluster(SingleK8sError):
+    """The session runs against a cluster we did not start (--k8s-kubeconfig), and this needs our containers."""
+
+
 class DockerUnavailable(SingleK8sError):
     """No Docker engine answers."""
 

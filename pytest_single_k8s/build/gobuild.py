@@ -21,6 +21,8 @@ from . import goproxy
 KUBERNETES_MODULE = "k8s.io/kubernetes"
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 CRI_DOCKERD_MODULE = "github.com/Mirantis/cri-dockerd"
+COREDNS_MODULE = "github.com/coredns/coredns"
+LOCAL_PATH_MODULE = "github.com/rancher/local-path-provisioner"
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,36 @@ def etcd(version: str, main_source: Path) -> GoProgram:
     )
 
 
-def cri_dockerd(version: str) -> GoProgram:
-    """cri-dockerd's go.mod pins old k8s.io modules by replace; the wrapper repeats them."""
-    go_mod = goproxy.go_mod(CRI_DOCKERD_MODULE, version)
+def _released(
+    name: str, module: str, version: str, main_source: Path | None = None, stamps: dict[str, str] | None = None
+) -> GoProgram:
+    """A program from a module's release; its go.mod's replace block is repeated, since replaces
+    apply only in the main module (the wrapper). `stamps`: -X package.variable=value."""
+    go_mod = goproxy.go_mod(module, version)
     return GoProgram(
-        name="cri-dockerd",
-        module=CRI_DOCKERD_MODULE,
+        name=name,
+        module=module,
         version=version,
         go=goproxy.go_directive(go_mod),
+        main_source=main_source,
         replaces=tuple(goproxy.replace_block(go_mod)),
-        ldflags=(f"-X {CRI_DOCKERD_MODULE}/cmd/version.Version={version.removeprefix('v')}",),
+        ldflags=tuple(f"-X {variable}={value}" for variable, value in (stamps or {}).items()),
     )
+
+
+def cri_dockerd(version: str) -> GoProgram:
+    """cri-dockerd's go.mod pins old k8s.io modules by replace."""
+    stamp = {f"{CRI_DOCKERD_MODULE}/cmd/version.Version": version.removeprefix("v")}
+    return _released("cri-dockerd", CRI_DOCKERD_MODULE, version, stamps=stamp)
+
+
+def coredns(version: str, main_source: Path) -> GoProgram:
+    """CoreDNS with the plugins our Corefile uses (images/coredns/main.go)."""
+    return _released("coredns", COREDNS_MODULE, version, main_source)
+
+
+def local_path_provisioner(version: str) -> GoProgram:
+    return _released("local-path-provisioner", LOCAL_PATH_MODULE, version, stamps={"main.VERSION": version})
 
 
 def build(program: GoProgram, out_dir: Path, work_root: Path, status: Status) -> Path:

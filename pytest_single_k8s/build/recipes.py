@@ -5,6 +5,8 @@
     etcd        etcd, FROM debian
     kubernetes  the multi-call kube binary, cri-dockerd and our reaper, FROM debian
     nginx       Debian's nginx, FROM debian (the example's workload)
+    coredns     CoreDNS with the plugins cluster DNS uses, FROM scratch (the dns addon)
+    local-path-provisioner  Rancher's local-path provisioner, FROM scratch (the storage addon)
 
 A recipe's folder under images/ holds its Dockerfile (or, for the rootfs, its
 package list) and our Go sources; every file there goes into the image's tag.
@@ -28,6 +30,8 @@ class Versions:
     kubernetes: str
     etcd: str = "v3.7.3"
     cri_dockerd: str = "v0.4.3"
+    coredns: str = "v1.15.0"
+    local_path_provisioner: str = "v0.0.30"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,16 @@ RECIPES = (
         links=dict.fromkeys(KUBE_COMMANDS, "kube"),
     ),
     Recipe("nginx", parent="debian"),
+    Recipe(
+        "coredns",
+        pinned=lambda versions: {"coredns": versions.coredns},
+        programs=lambda versions, folder: [gobuild.coredns(versions.coredns, folder / "main.go")],
+    ),
+    Recipe(
+        "local-path-provisioner",
+        pinned=lambda versions: {"local-path-provisioner": versions.local_path_provisioner},
+        programs=lambda versions, folder: [gobuild.local_path_provisioner(versions.local_path_provisioner)],
+    ),
 )
 BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 NAMES = tuple(BY_NAME)

@@ -1,1 +1,1 @@
-"""The command line for humans: `python -m pytest_single_k8s images|down`."""
+"""The command line for humans: `pytest-single-k8s COMMAND` (up, status, kubeconfig, kubectl, logs, down, images)."""

@@ -1,63 +1,212 @@
-"""Command line for humans.
+"""Command line for humans: `pytest-single-k8s COMMAND` or `python -m pytest_single_k8s COMMAND`.
 
-python -m pytest_single_k8s images [--k8s-version V] [--prune]   build what is missing, list the cache
-python -m pytest_single_k8s down                                 delete every cluster on this Docker engine
+up          start a cluster and keep it (pytest sessions with the same settings attach to it)
+status      the cluster on this engine: version, address, components with state and uptime
+kubeconfig  print the path of its admin kubeconfig
+kubectl     run kubectl in its kubectl container (the exit code is passed through)
+logs        print one component's log, or write them all to a directory
+down        delete every cluster of ours on this Docker engine
+images      build the missing images and list the cached ones
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
+from pathlib import Path
+from typing import Any
+
+import docker
 
 from ..build import versions
 from ..build.images import Images
 from ..build.recipes import Versions
-from ..cluster import reaping
+from ..cluster import diagnostics, kept, reaping, reuse
+from ..cluster.create import create_cluster
+from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK
 from ..common.paths import cache_dir
 from ..common.progress import Status
+from ..engine import lock
 from ..engine.connection import connect
+from ..engine.containers import listed
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
+from ..settings import OPTIONS, resolve
+
+COMMANDS = __doc__.split("\n\n", 1)[1].strip().splitlines()  # one line per command, from the docstring
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pytest_single_k8s")
-    commands = parser.add_subparsers(dest="command", required=True)
-    images = commands.add_parser("images", help="build the missing images and list the cached ones")
-    images.add_argument(
-        "--k8s-version", default="latest", help="'latest', a minor like 1.36, or a release like v1.37.2"
-    )
-    images.add_argument(
-        "--prune",
-        action="store_true",
-        help="also remove our images that no current recipe produces (other versions' are kept)",
-    )
-    commands.add_parser("down", help="delete every cluster on this Docker engine, whoever started it; builds nothing")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     try:
-        if args.command == "down":
-            return _down()
-        return _images(args.k8s_version, args.prune)
+        return args.run(args)
     except SingleK8sError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
 
-def _images(requested: str, prune: bool) -> int:
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pytest-single-k8s", description="A real, throwaway, single-node Kubernetes cluster on this Docker engine."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = dict(line.split(None, 1) for line in COMMANDS)
+
+    def command(name: str, run: Any, description: str = "") -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=helps[name], description=description or helps[name])
+        sub.set_defaults(run=run)
+        return sub
+
+    up = command(
+        "up",
+        _up,
+        "Start a cluster and keep it running; print the line that points kubectl and clients at it. "
+        "A kept cluster with the same settings is reused; `pytest` attaches to it.",
+    )
+    for name in ("version", "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
+        flag, _, help_text = OPTIONS[name]
+        up.add_argument(flag, dest=name, action="append" if name == "extra_args" else "store", help=help_text)
+    command("status", _status)
+    command("kubeconfig", _kubeconfig)
+    kubectl = command("kubectl", _kubectl, "Run kubectl in the cluster's kubectl container: `kubectl get pods -A`.")
+    kubectl.add_argument("arguments", nargs=argparse.REMAINDER, help="kubectl's arguments")
+    logs = command("logs", _logs)
+    logs.add_argument("component", nargs="?", choices=(NETWORK, *COMPONENTS), help="the component whose log to print")
+    logs.add_argument("--dir", type=Path, help="write every component's log to this directory instead")
+    command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
+    images = command("images", _images)
+    flag, _, help_text = OPTIONS["version"]
+    images.add_argument(flag, dest="version", default="latest", help=help_text)
+    images.add_argument(
+        "--prune",
+        action="store_true",
+        help="also remove our images that no current recipe produces (other versions' are kept)",
+    )
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    chosen = resolve({name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}, {})
+    client, status = connect(), Status()
+    version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
+    images = Images(client, Versions(kubernetes=version), status)
+    images.ensure()
+    cluster = create_cluster(client, images, status, keep=True, **chosen.cluster_options())
+    cluster.close()  # a kept cluster stays
+    print(f"export KUBECONFIG={cluster.kubeconfig}")
+    return 0
+
+
+def _the_cluster(client: docker.DockerClient) -> tuple[str, dict[str, str]]:
+    """The cluster on this engine: the kept one, else the one that holds the engine."""
+    found = reuse.kept_cluster(client) or next(iter(lock.clusters(client).items()), None)
+    if found is None:
+        raise SingleK8sError("no cluster of pytest-single-k8s on this Docker engine; start one: `pytest-single-k8s up`")
+    return found
+
+
+def _components(client: docker.DockerClient, cluster_id: str) -> dict[str, Any]:
+    found = listed(client, {"label": f"{CLUSTER_LABEL}={cluster_id}"})
+    return {container.labels.get(COMPONENT_LABEL, container.name): container for container in found}
+
+
+def _status(args: argparse.Namespace) -> int:
+    client = connect()
+    cluster_id, labels = _the_cluster(client)
+    place = Path(labels.get(DIRECTORY_LABEL, ""))
+    state = kept.read_state(place) or {}
+    components = _components(client, cluster_id)
+    ports = components[NETWORK].attrs["NetworkSettings"]["Ports"] if NETWORK in components else {}
+    published = (ports or {}).get(f"{APISERVER_PORT}/tcp") or [{}]
+    print(f"cluster     {cluster_id}{' (kept)' if KEPT_LABEL in labels else ''}")
+    print(f"kubernetes  {state.get('plan', {}).get('version', '(starting)')}")
+    print(f"apiserver   https://127.0.0.1:{published[0].get('HostPort', '?')}")
+    print(f"kubeconfig  {place / 'pki' / 'admin.kubeconfig'}")
+    print(f"owner       {'none (kept)' if KEPT_LABEL in labels else labels.get(OWNER_LABEL, '?')}")
+    now = datetime.datetime.now(datetime.UTC)
+    reapers = listed(client, {"label": f"{REAPER_LABEL}={cluster_id}"})
+    for name in (NETWORK, *COMPONENTS, "reaper"):
+        container = components.get(name) or (reapers[0] if name == "reaper" and reapers else None)
+        if container is None:
+            print(f"  {name:25} missing")
+            continue
+        state_of = container.attrs["State"]
+        line = f"  {name:25} {state_of['Status']:10}"
+        if state_of["Running"]:
+            started = datetime.datetime.fromisoformat(state_of["StartedAt"])
+            line += f" up {_duration((now - started).total_seconds())}"
+        else:
+            line += f" exit code {state_of['ExitCode']}"
+        print(line)
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _kubeconfig(args: argparse.Namespace) -> int:
+    _, labels = _the_cluster(connect())
+    print(Path(labels.get(DIRECTORY_LABEL, "")) / "pki" / "admin.kubeconfig")
+    return 0
+
+
+def _kubectl(args: argparse.Namespace) -> int:
+    client = connect()
+    cluster_id, _ = _the_cluster(client)
+    container = _components(client, cluster_id).get(KUBECTL)
+    if container is None or container.status != "running":
+        raise SingleK8sError(f"the kubectl container of cluster {cluster_id} does not run: `pytest-single-k8s status`")
+    execution = client.api.exec_create(container.id, ["kubectl", *args.arguments])
+    for stdout, stderr in client.api.exec_start(execution["Id"], stream=True, demux=True):
+        for stream, chunk in ((sys.stdout, stdout), (sys.stderr, stderr)):
+            if chunk:
+                stream.buffer.write(chunk)
+                stream.flush()
+    return int(client.api.exec_inspect(execution["Id"])["ExitCode"])
+
+
+def _logs(args: argparse.Namespace) -> int:
+    client = connect()
+    cluster_id, _ = _the_cluster(client)
+    if args.dir is not None:
+        budget = diagnostics.Budget(seconds=600)
+        for path in diagnostics.export(args.dir, client, cluster_id, None, None, budget):
+            print(path)
+        return 0
+    if args.component is None:
+        raise SingleK8sError("name a component, or give --dir to write every component's log")
+    container = _components(client, cluster_id).get(args.component)
+    if container is None:
+        raise SingleK8sError(f"cluster {cluster_id} has no {args.component} container")
+    sys.stdout.buffer.write(container.logs())
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    """Each cluster is cleaned up with the image it ran: nothing is resolved or built."""
+    deleted = reaping.delete_all(connect(), Status())
+    print(f"deleted {len(deleted)} cluster(s): {' '.join(deleted)}" if deleted else "no cluster on this engine")
+    return 0
+
+
+def _images(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    version = versions.resolve(requested, versions.served_releases(cache_dir()))
+    version = versions.resolve(args.version, versions.served_releases(cache_dir()))
     built = Images(connect(), Versions(kubernetes=version), Status())
     built.ensure()
-    for tag in built.prune() if prune else ():
+    for tag in built.prune() if args.prune else ():
         print(f"removed {tag}", file=sys.stderr)
     for image in built.listing():
         print(f"{image.ref:48} {image.size / 1e6 if image.size else 0:8.1f} MB")
     print(f"Kubernetes {version}: all images ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
-    return 0
-
-
-def _down() -> int:
-    """Each cluster is cleaned up with the image it ran: nothing is resolved or built."""
-    deleted = reaping.delete_all(connect(), Status())
-    print(f"deleted {len(deleted)} cluster(s): {' '.join(deleted)}" if deleted else "no cluster on this engine")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .names import CRI_SOCKET, KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT
+from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN, CRI_SOCKET, KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT
 from .plan import ClusterPlan
 
 
@@ -35,7 +35,9 @@ def kubelet(plan: ClusterPlan) -> dict[str, Any]:
         "evictionHard": {"imagefs.available": "0%", "nodefs.available": "0%", "nodefs.inodesFree": "0%"},
         "failSwapOn": False,
         "oomScoreAdj": 0,  # a negative score needs CAP_SYS_RESOURCE, which some hosts cannot grant
-        "clusterDomain": "cluster.local",
+        "clusterDomain": CLUSTER_DOMAIN,
+        # Pods ask the cluster's DNS where the dns addon runs it (addons.py).
+        **({"clusterDNS": [CLUSTER_DNS_IP]} if "dns" in plan.addons else {}),
         "podLogsDir": str(plan.directory / "pod-logs"),
         "serializeImagePulls": False,
         # Quick status and pod updates for a one-node test cluster.

@@ -1,10 +1,12 @@
 """Creating a cluster: a few steps run in order; if any fails (or Ctrl-C), what was made is deleted.
 
 plan     read the engine (cgroups, bridge, paths) and lay the cluster out
-claim    check the engine, reap what dead owners left, take the engine lock (the reaper)
+claim    check the engine, reap what dead owners left, attach to a kept cluster with the
+         same settings (reuse.py) or else take the engine lock (the reaper)
 network  start the reaper and the network holder; certificates and configs
 control  etcd and the apiserver first, since everything waits on them (bench/bench.py)
-rest     the other components once the apiserver answers, then wait for them
+rest     the other components once the apiserver answers; then the addons' objects,
+         while waiting for all of it
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..common.steps import parallel
 from ..engine import lock, ownership, preflight
 from ..engine.containers import ContainerSpec, create, last_logs, remove
 from ..errors import ComponentFailed
-from . import certificates, configs, directory, pods, reaping, specs, teardown
+from . import addons, certificates, configs, directory, kept, pods, reaping, reuse, specs, teardown
 from .handle import Cluster
 from .host import MODULES, run_script
 from .names import (
@@ -54,34 +56,53 @@ def create_cluster(
     api_port: int | None = None,
     extra_args: dict[str, tuple[str, ...]] | None = None,
     wait_timeout: float = 600.0,
+    ready_timeout: float = 120.0,
+    keep: bool = False,
+    addon_names: tuple[str, ...] = addons.DEFAULT,
 ) -> Cluster:
-    """Check the host, claim the engine (waiting up to wait_timeout for another session's cluster
-    to end), start every component and wait until the cluster serves pods; on failure, delete."""
+    """A cluster for this session: the kept one with the same settings, or a new one. For a new
+    one: check the host, claim the engine (waiting up to wait_timeout for another session's
+    cluster to end), start every component and wait (up to ready_timeout for each check)
+    until the cluster serves pods; on failure, delete. A kept cluster outlives its owner."""
     clock = time.monotonic()  # the zero of Cluster.timings
     info = client.info()  # read once: preflight and the plan both judge by it
     preflight.check_engine(info, client.version(), os.environ.get("DOCKER_HOST"))
-    plan = plan_cluster(client, info, images, api_port, extra_args or {})
-    cluster = Cluster(client, plan, status, created_clock=clock)
+    plan = plan_cluster(client, info, images, api_port, extra_args or {}, keep, addon_names)
+    cluster = Cluster(client, plan, status, created_clock=clock, ready_timeout=ready_timeout)
     pid = ownership.owning_pid()
     reaper_spec = specs.reaper(
         plan, pid, ownership.start_time(pid) or "", teardown.as_json(teardown.plan(plan.cluster_id, plan.directory))
     )
     claimed: list[Any] = []
+    attached: list[Cluster] = []
 
     def reap_and_claim() -> None:
         reaping.reap_abandoned(client, status)
+        found = reuse.attach_or_clear(client, plan, status, ready_timeout)
+        if found is not None:
+            attached.append(found)
+            return
         claimed.append(lock.claim(client, reaper_spec))
 
     try:
         lock.wait_for_engine(client, status, wait_timeout, reap_and_claim)
-        pods.refuse_foreign(client)  # once the engine is ours: another session's kubelet is no foreign one
+        if not attached:
+            pods.refuse_foreign(client)  # once the engine is ours: another session's kubelet is no foreign one
     except BaseException:
         for reaper in claimed:
             remove(reaper)
+        for other in attached:
+            other.users.release()
         shutil.rmtree(plan.directory, ignore_errors=True)
         raise
+    if attached:
+        shutil.rmtree(plan.directory, ignore_errors=True)  # laid out for a new cluster, not needed
+        return attached[0]
     try:
         _start(cluster, claimed[0])
+        kept.write_state(cluster.plan.directory, cluster.state())
+        if keep:
+            cluster.users.hold()
     except BaseException:
         status.info(" • Deleting the failed cluster ...")
         try:
@@ -98,6 +119,8 @@ def plan_cluster(
     images: Images,
     api_port: int | None,
     extra_args: dict[str, tuple[str, ...]],
+    keep: bool = False,
+    addon_names: tuple[str, ...] = (),
 ) -> ClusterPlan:
     """Lay out a new cluster from what the engine says (`docker info`: cgroups, paths; its bridge)."""
     bridge = next(
@@ -110,7 +133,7 @@ def plan_cluster(
         cluster_id=cluster_id,
         directory=directory.make(cluster_id),
         version=images.versions.kubernetes,
-        images={name: images.ref(name) for name in ("kubernetes", "etcd", "pause")},
+        images={name: images.ref(name) for name in ("kubernetes", "etcd", "pause", *addons.images(addon_names))},
         owner=ownership.current(),
         network_ip="",  # known once the network container runs
         # Docker's default bridge lists a gateway only when one was configured; its default is the first host.
@@ -122,6 +145,9 @@ def plan_cluster(
         docker_root=info.get("DockerRootDir", "/var/lib/docker"),
         apiserver_host_port=api_port,
         extra_args=extra_args,
+        keep=keep,
+        addons=addon_names,
+        upstream_dns=addons.host_resolvers() if addons.DNS in addon_names else (),
     )
 
 
@@ -153,7 +179,8 @@ def _start(cluster: Cluster, reaper: Any) -> None:
         # The scheduler and controller-manager would exit had they started before the apiserver answered.
         others = (SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
         parallel(functools.partial(_run, client, components[name]) for name in others)
-    readiness.wait_rest()
+    # The addons' objects go in while the rest comes up; their Deployments are among the waits.
+    parallel([functools.partial(addons.apply, cluster.api_client, plan), readiness.wait_rest], cancel=readiness.cancel)
 
 
 def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 from ..errors import SingleK8sError
 
 PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
-SUBDIRECTORIES = ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd")
+VOLUMES = "volumes"  # the storage addon's provisioned volumes: removed with the directory
+SUBDIRECTORIES = ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd", VOLUMES)
 MARKER = "cluster-id"  # a file the engine must see in the directory (host-prepare checks it)
 
 

@@ -13,7 +13,7 @@ import kubernetes.client
 from ..common.progress import Status
 from ..engine.containers import last_logs
 from ..errors import SingleK8sError
-from . import teardown
+from . import kept, teardown
 from .names import KUBECTL
 from .plan import ClusterPlan
 from .readiness import Readiness
@@ -29,13 +29,16 @@ class Cluster:
         status: Status,
         api_port: int | None = None,
         created_clock: float | None = None,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.docker = client
         self.plan = plan
         self.status = status
         self.api_port = api_port
         self.created_clock = time.monotonic() if created_clock is None else created_clock
+        self.ready_timeout = ready_timeout
         self.timings: dict[str, float] = {}  # seconds from the start of creation to each readiness check passing
+        self.users = kept.Users(plan.directory)  # held while this process uses a kept cluster
         self._api_client: kubernetes.client.ApiClient | None = None
 
     # -- sharing one cluster between processes (pytest-xdist workers) ----------
@@ -48,11 +51,18 @@ class Cluster:
         }
 
     @classmethod
-    def attach(cls, client: docker.DockerClient, state: dict[str, Any], status: Status) -> Cluster:
+    def attach(
+        cls, client: docker.DockerClient, state: dict[str, Any], status: Status, ready_timeout: float = 120.0
+    ) -> Cluster:
+        """The running cluster that `state` describes; a kept one is held (kept.Users) until close()."""
         plan = dict(state["plan"])
         plan["directory"] = Path(plan["directory"])
         plan["extra_args"] = {k: tuple(v) for k, v in plan["extra_args"].items()}
-        return cls(client, ClusterPlan(**plan), status, state["api_port"])
+        plan["addons"], plan["upstream_dns"] = tuple(plan["addons"]), tuple(plan["upstream_dns"])
+        cluster = cls(client, ClusterPlan(**plan), status, state["api_port"], ready_timeout=ready_timeout)
+        if cluster.plan.keep:
+            cluster.users.hold()
+        return cluster
 
     # -- what tests use --------------------------------------------------------
 
@@ -105,12 +115,28 @@ class Cluster:
         self.readiness().wait_component(component)
 
     def readiness(self) -> Readiness:
-        return Readiness(self.docker, self.plan, self.server, self.api_client, self.status, self._passed)
+        return Readiness(
+            self.docker, self.plan, self.server, self.api_client, self.status, self._passed, self.ready_timeout
+        )
 
     def _passed(self, check: str) -> None:
         self.timings[check] = time.monotonic() - self.created_clock
 
+    def close(self) -> None:
+        """The end of this process's use: a kept cluster stays (and says how to reach it), any other goes."""
+        self.users.release()
+        if not self.plan.keep:
+            self.delete()
+            return
+        self.status.info(
+            f" • Kept cluster {self.plan.cluster_id} (Kubernetes {self.plan.version}) runs at {self.server}:\n"
+            f"   export KUBECONFIG={self.kubeconfig}\n"
+            "   the next pytest session with the same settings attaches to it; "
+            "delete it with `pytest-single-k8s down`"
+        )
+
     def delete(self) -> None:
         """Remove pods, iptables rules, containers, mounts and files (teardown.plan)."""
+        self.users.release()
         with self.status.step("Deleting the cluster"):
             teardown.execute(self.docker, self.plan.cluster_id, self.plan.directory, self.plan.images["kubernetes"])

@@ -14,5 +14,7 @@ KUBELET_HEALTHZ_PORT = 10248
 PROXY_HEALTHZ_PORT = 10256
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"  # the `kubernetes` Service: first address of SERVICE_CIDR
+CLUSTER_DNS_IP = "10.96.0.10"  # the `kube-dns` Service, as kubeadm and kind place it
+CLUSTER_DOMAIN = "cluster.local"
 CRI_SOCKET = "unix:///run/cri-dockerd.sock"
 NODE_NAME = "pytest-single-k8s"

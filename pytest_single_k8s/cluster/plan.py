@@ -5,10 +5,12 @@ teardown) carry it out. A plan is frozen and knows nothing of Docker's API.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, OWNER_LABEL
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL
 from .names import NODE_NAME
 
 
@@ -29,6 +31,20 @@ class ClusterPlan:
     apiserver_host_port: int | None = None  # None: Docker picks a free port
     node_name: str = NODE_NAME
     extra_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    keep: bool = False  # outlives its owner until `down` (or a session with other settings) deletes it
+    addons: tuple[str, ...] = ()  # addons.ADDONS by name, e.g. ("dns", "storage")
+    upstream_dns: tuple[str, ...] = ()  # the host's resolvers, where cluster DNS forwards other names
+
+    def fingerprint(self) -> str:
+        """What a session asks of a cluster: another session attaches to a kept cluster with the same.
+        The image refs are content-addressed, so they stand for the versions and every build input."""
+        asked = {
+            "images": self.images,
+            "api_port": self.apiserver_host_port,
+            "extra_args": self.extra_args,
+            "addons": self.addons,
+        }
+        return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def minor(self) -> int:
@@ -43,7 +59,12 @@ class ClusterPlan:
             COMPONENT_LABEL: component,
             OWNER_LABEL: self.owner,
             DIRECTORY_LABEL: str(self.directory),
+            **self.kept(),
         }
+
+    def kept(self) -> dict[str, str]:
+        """The label that marks a kept cluster, with the fingerprint of its settings."""
+        return {KEPT_LABEL: self.fingerprint()} if self.keep else {}
 
     def pki(self, name: str) -> str:
         return str(self.directory / "pki" / name)

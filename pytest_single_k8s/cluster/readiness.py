@@ -25,6 +25,8 @@ from ..common.waiting import WaitCancelled, WaitTimeout, wait_for
 from ..engine.containers import last_logs, listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL
 from ..errors import ComponentFailed
+from . import addons, diagnostics
+from .addons import ADDONS
 from .names import (
     APISERVER,
     COMPONENTS,
@@ -71,7 +73,9 @@ class Readiness:
         self.timeout = timeout
         self.interval = interval
         self._tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
-        self._cancel = threading.Event()
+        # Set when one wait fails or Ctrl-C comes: every wait of this object ends. Work run beside
+        # the waits (create.py applies the addons) shares it. A restart makes a new Readiness.
+        self.cancel = threading.Event()
         self._last_container_check = 0.0
         self.watched = {*COMPONENTS, NETWORK}  # an exit of any of these fails the wait at once
 
@@ -92,6 +96,13 @@ class Readiness:
                 lambda: namespace_ready(self.api_client, "default"),
             ),
             f"{PROXY} /healthz": (PROXY, lambda: _http(f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz")),
+            **{
+                f"{ADDONS[name].deployment} available": (
+                    ADDONS[name].deployment,
+                    functools.partial(addons.available, self.api_client, ADDONS[name]),
+                )
+                for name in self.plan.addons
+            },
         }
 
     def wait_apiserver(self) -> None:
@@ -108,15 +119,30 @@ class Readiness:
         # A restarted kubelet's node stays Ready in the API for a while: its own /healthz tells.
         self.wait([what for what, (owner, _) in self.checks().items() if owner == wanted and what != NODE_READY])
 
+    def problem(self) -> str | None:
+        """Why the cluster cannot serve tests right now, judged at once (None: it can): every
+        container runs, the apiserver is ready and the node too."""
+        filters = {"label": f"{CLUSTER_LABEL}={self.plan.cluster_id}", "status": "running"}
+        running = {container.labels.get(COMPONENT_LABEL) for container in listed(self.client, filters)}
+        stopped = [name for name in (NETWORK, *COMPONENTS) if name not in running]
+        if stopped:
+            return f"not running: {', '.join(stopped)}"
+        checks = self.checks()
+        for what in (APISERVER_READY, NODE_READY):
+            try:
+                checks[what][1]()
+            except Exception as error:  # noqa: BLE001 - any failure is the answer
+                return f"{what}: {error}"
+        return None
+
     def wait(self, names: list[str]) -> None:
         """Run the named checks in parallel until all pass; the first failure, or Ctrl-C, ends the rest."""
         if not names:
             return
         checks = self.checks()
-        self._cancel.clear()
         with self.status.step(f"Waiting for {', '.join(names)}"):
             waits = [functools.partial(self._until, what, *checks[what]) for what in names]
-            parallel(waits, cancel=self._cancel)
+            parallel(waits, cancel=self.cancel)
 
     def _until(self, what: str, component: str, check: Callable[[], object]) -> None:
         def attempt() -> object:
@@ -130,18 +156,24 @@ class Readiness:
                 timeout=self.timeout,
                 interval=self.interval,
                 fatal=(ComponentFailed,),
-                cancel=self._cancel,
+                cancel=self.cancel,
             )
         except WaitCancelled:
             return  # another wait failed, or Ctrl-C: that is what gets reported
         except WaitTimeout as error:
             raise ComponentFailed(
-                component,
-                f"was not ready: {error}",
-                last_logs(self.client, self.plan.container_name(component), tail=30),
-                HINTS.get(component, ""),
+                component, f"was not ready: {error}", self._logs_of(component), HINTS.get(component, "")
             ) from error
         self.passed(what)
+
+    def _logs_of(self, component: str) -> str:
+        """A component's last log lines; for an addon, its pods with theirs."""
+        namespaces = {addon.deployment: addon.namespace for addon in ADDONS.values()}
+        if component not in namespaces:
+            return last_logs(self.client, self.plan.container_name(component), tail=30)
+        budget = diagnostics.Budget(10)
+        core = kubernetes.client.CoreV1Api(self.api_client)
+        return budget.run("the pods", functools.partial(diagnostics.pods, core, namespaces[component], budget))
 
     def _check_containers(self) -> None:
         """Fail at once if a component container has exited (checked at most every 0.5 s)."""

@@ -1,5 +1,5 @@
 """Deleting clusters found on the engine: those whose owner is gone, before a session
-starts one, and every one, for `python -m pytest_single_k8s down`.
+starts one, and every one, for `pytest-single-k8s down`.
 
 Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
 a running reaper means a live owner, or a dead one being reaped right now. A
@@ -45,7 +45,7 @@ def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
     found = abandoned(client)
     for cluster_id, labels in found.items():
         with status.step(f"Removing cluster {cluster_id}, left by process {labels.get(OWNER_LABEL, '?')}"):
-            _delete(client, cluster_id, labels)
+            delete(client, cluster_id, labels)
     return list(found)
 
 
@@ -54,7 +54,7 @@ def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
     found = lock.clusters(client)
     for cluster_id, labels in found.items():
         with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
-            _delete(client, cluster_id, labels)
+            delete(client, cluster_id, labels)
     return list(found)
 
 
@@ -70,10 +70,11 @@ def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
     if not images:
         raise SingleK8sError(
             f"cannot clean up cluster {cluster_id}: no pytest-single-k8s/kubernetes image is left on "
-            "this engine to run the clean-up with; build one: `python -m pytest_single_k8s images`"
+            "this engine to run the clean-up with; build one: `pytest-single-k8s images`"
         )
     return images[-1].id
 
 
-def _delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str]) -> None:
+def delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str]) -> None:
+    """Delete one cluster found on the engine, with the labels of one of its containers."""
     teardown.execute(client, cluster_id, labels.get(DIRECTORY_LABEL, ""), helper_image(client, cluster_id))

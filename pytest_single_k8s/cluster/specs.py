@@ -9,6 +9,7 @@ from typing import Any
 from ..engine.containers import ContainerSpec
 from ..engine.labels import DIRECTORY_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
+from .directory import VOLUMES
 from .host import MODULES
 from .names import (
     APISERVER,
@@ -233,6 +234,8 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
             f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
             f"{plan.directory / 'cri-dockerd'}:{plan.directory / 'cri-dockerd'}:rw",
             f"{logs}:{logs}:rw",
+            # hostPath volumes (the storage addon's) are checked by the kubelet where it runs: the same path.
+            f"{plan.directory / VOLUMES}:{plan.directory / VOLUMES}:rw",
             # Same path inside and out, rshared: volumes the kubelet mounts
             # (secrets, tokens) must be seen by the engine that starts pods.
             f"{root}:{root}:rshared",
@@ -266,13 +269,15 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
 
 def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: dict[str, Any]) -> ContainerSpec:
     """Deletes the cluster if its owner dies without doing so (images/kubernetes/reaper/main.go).
-    Its fixed name is the engine lock; it removes itself when done."""
-    orders = {"owner": {"pid": owner_pid, "start_time": owner_start_time}, "teardown": teardown}
+    Its fixed name is the engine lock; it removes itself when done. A kept cluster's reaper
+    watches no owner (pid 0): it holds the engine until the cluster is deleted."""
+    owner = {"pid": 0, "start_time": ""} if plan.keep else {"pid": owner_pid, "start_time": owner_start_time}
+    orders = {"owner": owner, "teardown": teardown}
     return ContainerSpec(
         REAPER_NAME,
         plan.images["kubernetes"],
         ["reaper", json.dumps(orders)],
-        {REAPER_LABEL: plan.cluster_id, OWNER_LABEL: plan.owner, DIRECTORY_LABEL: str(plan.directory)},
+        {REAPER_LABEL: plan.cluster_id, OWNER_LABEL: plan.owner, DIRECTORY_LABEL: str(plan.directory), **plan.kept()},
         **HOST_NAMESPACES,
         volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw", *MODULES],
         auto_remove=True,

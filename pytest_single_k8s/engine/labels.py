@@ -10,6 +10,7 @@ COMPONENT_LABEL = f"{LABEL}.component"
 OWNER_LABEL = f"{LABEL}.owner"
 DIRECTORY_LABEL = f"{LABEL}.directory"
 REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, removed last
+KEPT_LABEL = f"{LABEL}.kept"  # on a kept cluster's containers: the fingerprint of its settings
 HELPER_LABEL = f"{LABEL}.helper"  # one-shot helper containers
 VERSION_LABEL = f"{LABEL}.kubernetes-version"  # on images: the Kubernetes release they hold
 POD_UID_LABEL = "io.kubernetes.pod.uid"  # cri-dockerd's label on every pod container

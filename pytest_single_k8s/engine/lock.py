@@ -18,7 +18,7 @@ from ..common.progress import Status
 from ..common.waiting import WaitTimeout, wait_for
 from ..errors import EngineBusy, SingleK8sError
 from .containers import ContainerSpec, create, listed
-from .labels import CLUSTER_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
+from .labels import CLUSTER_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 
 
 def claim(client: docker.DockerClient, reaper: ContainerSpec) -> Any:
@@ -49,18 +49,20 @@ def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float,
         return
     except EngineBusy:
         pass
-    description = (
-        ", ".join(f"{cid} (owner {labels.get(OWNER_LABEL, '?')})" for cid, labels in clusters(client).items())
-        or "(ending now)"
-    )
+    description = ", ".join(f"{cid} ({_whose(labels)})" for cid, labels in clusters(client).items()) or "(ending now)"
     with status.step(f"Waiting for the cluster of another session on this Docker engine to end: {description}"):
         try:
             wait_for(attempt, "the other session's cluster to end", timeout, interval=1.0, retry_on=(EngineBusy,))
         except WaitTimeout as error:
             raise SingleK8sError(
-                f"another session's cluster still runs on this Docker engine after {timeout:.0f}s: {description}. "
+                f"another session's cluster still runs on this Docker engine after {timeout:.0f}s "
+                f"({error.__cause__}): {description}. "
                 "One engine runs one cluster at a time; wait for that session, or end it "
                 "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout. "
                 "If its owner ran elsewhere (another PID namespace or host) and is gone: "
-                "`python -m pytest_single_k8s down`"
+                "`pytest-single-k8s down`"
             ) from error
+
+
+def _whose(labels: dict[str, str]) -> str:
+    return "kept" if KEPT_LABEL in labels else f"owner {labels.get(OWNER_LABEL, '?')}"

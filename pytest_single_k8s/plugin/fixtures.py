@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import docker
 import kubernetes.client
 import pytest
 
 from ..build import versions
 from ..build.images import Images
 from ..build.recipes import Versions
+from ..cluster import external
 from ..cluster.create import create_cluster
+from ..cluster.external import ExternalCluster
 from ..cluster.handle import Cluster
 from ..cluster.readiness import namespace_ready
 from ..common.paths import cache_dir
@@ -21,6 +25,7 @@ from ..common.waiting import wait_for
 from ..engine.connection import connect
 from ..errors import DockerUnavailable
 from .options import settings
+from .reports import SESSION_CLUSTER, SESSION_READY, TEST_NAMESPACE
 from .sharing import SharedCluster
 from .terminal import status
 
@@ -33,50 +38,61 @@ def _k8s_marker(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
-def k8s_images(pytestconfig: pytest.Config) -> Images:
+def k8s_images(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Images:
     """The cluster's images, built if missing (cached under content-addressed tags).
 
     Where no Docker engine answers, every test that needs them is skipped with
-    a reason that says how to get one.
+    a reason that says how to get one; so is every test against a cluster of
+    --k8s-kubeconfig that is not a kept one of ours (its pods cannot run them).
     """
     chosen = settings(pytestconfig)
-    try:
-        client = connect()
-    except DockerUnavailable as error:
-        if chosen.require:
-            raise
-        pytest.skip(f"pytest-single-k8s: {error}")
-    version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
+    if chosen.kubeconfig is not None:
+        cluster = request.getfixturevalue("k8s_cluster")
+        if not isinstance(cluster, Cluster):
+            pytest.skip(f"pytest-single-k8s: k8s_images: the pods of {cluster.server} cannot run this host's images")
+        client, version = cluster.docker, cluster.plan.version
+    else:
+        client = _engine(chosen.require)
+        version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
     images = Images(client, Versions(kubernetes=version), status(pytestconfig))
     images.ensure()
     return images
 
 
+def _engine(require: bool) -> docker.DockerClient:
+    try:
+        return connect()
+    except DockerUnavailable as error:
+        if require:
+            raise
+        pytest.skip(f"pytest-single-k8s: {error}")
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, k8s_images: Images
-) -> Iterator[Cluster]:
-    """A running single-node cluster for the whole session (or xdist run), deleted at its end."""
+    request: pytest.FixtureRequest, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster | ExternalCluster]:
+    """A running single-node cluster for the whole session (or xdist run), deleted at its end
+    unless kept; or the cluster of --k8s-kubeconfig."""
     progress, chosen = status(pytestconfig), settings(pytestconfig)
-    client = k8s_images.client
+    cluster: Cluster | ExternalCluster
+    if chosen.kubeconfig is not None:
+        try:
+            engine = connect()
+        except DockerUnavailable:
+            engine = None
+        cluster = external.connect(chosen.kubeconfig, chosen.context, engine, progress)
+        yield from _serving(pytestconfig, cluster)
+        return
+    images: Images = request.getfixturevalue("k8s_images")
+    client = images.client
 
     def create() -> Cluster:
-        return create_cluster(
-            client,
-            k8s_images,
-            progress,
-            api_port=chosen.api_port,
-            extra_args=chosen.extra_args_by_component(),
-            wait_timeout=chosen.wait_timeout,
-        )
+        return create_cluster(client, images, progress, keep=chosen.keep, **chosen.cluster_options())
 
     worker = getattr(pytestconfig, "workerinput", None)
     if worker is None:
-        cluster = create()
-        try:
-            yield cluster
-        finally:
-            cluster.delete()
+        yield from _serving(pytestconfig, create())
         return
     shared = SharedCluster(tmp_path_factory.getbasetemp().parent, worker["testrunuid"])
     clusters: list[Cluster] = []
@@ -86,30 +102,48 @@ def k8s_cluster(
         return clusters[0].state()
 
     def attach(state: dict[str, Any]) -> None:
-        clusters.append(Cluster.attach(client, state, progress))
+        clusters.append(Cluster.attach(client, state, progress, chosen.ready_timeout))
 
     shared.join(create_for_all, attach)
     try:
-        yield clusters[0]
+        yield from _serving(pytestconfig, clusters[0], close=False)
     finally:
-        shared.leave(clusters[0].delete)
+        shared.leave(clusters[0].close)  # the last worker out closes it
+        clusters[0].users.release()
+
+
+def _serving(
+    config: pytest.Config, cluster: Cluster | ExternalCluster, close: bool = True
+) -> Iterator[Cluster | ExternalCluster]:
+    """Yield the cluster with it recorded for the failure reports (reports.py); close it after."""
+    config.stash[SESSION_CLUSTER] = cluster
+    config.stash[SESSION_READY] = time.time()
+    try:
+        yield cluster
+    finally:
+        del config.stash[SESSION_CLUSTER]
+        del config.stash[SESSION_READY]
+        if close:
+            cluster.close()
 
 
 @pytest.fixture
-def k8s_client(k8s_cluster: Cluster) -> kubernetes.client.ApiClient:
+def k8s_client(k8s_cluster: Cluster | ExternalCluster) -> kubernetes.client.ApiClient:
     """A `kubernetes` ApiClient with admin rights on the session's cluster."""
     return k8s_cluster.api_client
 
 
 @pytest.fixture
-def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster) -> Iterator[str]:
+def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster | ExternalCluster) -> Iterator[str]:
     """A fresh namespace for one test, ready for pods, deleted afterwards."""
     core = kubernetes.client.CoreV1Api(k8s_cluster.api_client)
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
     name = f"{slug or 'test'}-{secrets.token_hex(3)}"
-    core.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
+    # A plain body: model classes can be imported anew (pytester forgets modules), a dict is always valid.
+    core.create_namespace({"metadata": {"name": name}})  # type: ignore[arg-type]
     try:
         wait_for(lambda: namespace_ready(k8s_cluster.api_client, name), f"namespace {name} to take pods", 30)
+        request.node.stash[TEST_NAMESPACE] = name
         yield name
     finally:
         try:

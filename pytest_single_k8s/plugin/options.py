@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from .settings import OPTIONS, Settings, resolve
+from ..settings import BOOLEANS, OPTIONS, Settings, resolve
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("single-k8s", "a throwaway single-node Kubernetes cluster (pytest-single-k8s)")
     for name, (flag, ini, help_text) in OPTIONS.items():
         repeatable = name == "extra_args"
+        # A boolean alone means true (`--k8s-keep`); `--k8s-keep=false` overrides an ini's true.
+        boolean = {"nargs": "?", "const": "true"} if name in BOOLEANS else {}
         group.addoption(
-            flag, dest=ini, default=None, action="append" if repeatable else "store", help=f"{help_text} (ini: {ini})"
+            flag,
+            dest=ini,
+            default=None,
+            action="append" if repeatable else "store",
+            help=f"{help_text} (ini: {ini})",
+            **boolean,
         )
         description = f"pytest-single-k8s: {help_text} (see {flag})"
         if repeatable:

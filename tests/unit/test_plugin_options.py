@@ -44,3 +44,61 @@ def test_every_setting_follows_the_same_precedence(pytester):
 def test_the_marker_is_registered(pytester):
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.k8s: the test uses the throwaway Kubernetes cluster*"])
+
+
+EVERY_FIELD = """
+import dataclasses
+from pytest_single_k8s.plugin import settings
+
+def test_probe(pytestconfig):
+    chosen = settings(pytestconfig)
+    print(" ".join(f"{item.name}={getattr(chosen, item.name)}" for item in dataclasses.fields(chosen)) + " END")
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "ini", "cli", "from_ini", "from_cli"),
+    [
+        ("keep", "true", ["--k8s-keep=false"], "True", "False"),
+        ("keep", "false", ["--k8s-keep"], "False", "True"),
+        ("ready_timeout", "30", ["--k8s-ready-timeout", "45"], "30.0", "45.0"),
+        ("kubeconfig", "/a/kubeconfig", ["--k8s-kubeconfig", "/b/kubeconfig"], "/a/kubeconfig", "/b/kubeconfig"),
+        ("context", "one", ["--k8s-context", "two"], "one", "two"),
+        ("logs_dir", "/a/logs", ["--k8s-logs-dir", "/b/logs"], "/a/logs", "/b/logs"),
+        ("addons", "dns", ["--k8s-addons", "none"], "('dns',)", "()"),
+    ],
+)
+def test_each_new_option_and_its_ini_twin(pytester, field, ini, cli, from_ini, from_cli):
+    pytester.makepyfile(EVERY_FIELD)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    default = result.stdout.str().split(f" {field}=", 1)[1].split(" ", 1)[0]
+    assert default == {"keep": "False", "ready_timeout": "120.0", "addons": "('dns',"}.get(field, "None")
+    pytester.makeini(f"[pytest]\nk8s_{field} = {ini}\n")
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([f"* {field}={from_ini} *END"])
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", *cli)
+    result.stdout.fnmatch_lines([f"* {field}={from_cli} *END"])
+
+
+def test_a_missing_kubeconfig_is_named(pytester):
+    pytester.makepyfile("import pytest\n\n@pytest.mark.k8s\ndef test_marked(k8s_client):\n    pass\n")
+    # In a subprocess: pytester forgets the modules an in-process run imports, and the kubernetes
+    # client's models, imported anew later, would no longer match the classes it validates against.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--k8s-kubeconfig", "/nonexistent/kubeconfig")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*--k8s-kubeconfig /nonexistent/kubeconfig: no such file*"])
+
+
+def test_an_unknown_context_is_named(pytester):
+    kubeconfig = pytester.path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: here\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: here, context: {cluster: c, user: u}}]\n"
+    )
+    pytester.makepyfile("import pytest\n\n@pytest.mark.k8s\ndef test_marked(k8s_client):\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--k8s-kubeconfig", str(kubeconfig), "--k8s-context", "gone"
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*--k8s-kubeconfig * (context gone): *gone*"])

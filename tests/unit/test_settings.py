@@ -1,7 +1,7 @@
 import pytest
 
 from pytest_single_k8s.errors import SingleK8sError
-from pytest_single_k8s.plugin.settings import Settings, resolve
+from pytest_single_k8s.settings import Settings, resolve
 
 
 def test_defaults_when_nothing_is_set():

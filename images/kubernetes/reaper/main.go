@@ -9,7 +9,10 @@
 //	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...],
 //	                          "pod_label": KEY, "host": [ARGV...], "host_timeout": SECONDS}, ...]}}
 //
-// It waits while the owner lives (its PID with the same start time, field 22 of
+// A kept cluster has no owner (pid 0): the reaper then only holds the engine
+// until `down` or a session with other settings deletes the cluster.
+//
+// Otherwise it waits while the owner lives (its PID with the same start time, field 22 of
 // /proc/PID/stat, so that a reused PID does not count), then runs the stages in
 // order: it removes every container that matches each Docker filter of
 // "remove", and every container whose label KEY has a value that a container
@@ -75,6 +78,10 @@ func main() {
 	if err := json.Unmarshal([]byte(os.Args[1]), &p); err != nil {
 		fmt.Fprintf(os.Stderr, "reaper: bad plan: %v\n", err)
 		os.Exit(2)
+	}
+	if p.Owner.PID == 0 {
+		fmt.Println("reaper: a kept cluster; holding the engine until it is deleted")
+		hold()
 	}
 	if !alive(p.Owner.PID, p.Owner.StartTime) {
 		// The owner runs in another PID namespace: hold the engine (this

@@ -1,0 +1,198 @@
+"""The plugin's settings: one name spelled mechanically in every place it is set.
+
+    field         CLI                    ini                 default
+    version       --k8s-version          k8s_version         latest
+    api_port      --k8s-apiserver-port   k8s_apiserver_port  a free port Docker picks
+    extra_args    --k8s-extra-arg        k8s_extra_args      none ("COMPONENT=--flag=value", repeatable)
+    wait_timeout  --k8s-wait-timeout     k8s_wait_timeout    600 (seconds to wait for another session's cluster)
+    ready_timeout --k8s-ready-timeout    k8s_ready_timeout   120 (seconds for each readiness check of a cluster)
+    require       --k8s-require          k8s_require         false (true: no Docker engine is an error, not a skip)
+    keep          --k8s-keep             k8s_keep            false (true: the cluster outlives the session)
+    kubeconfig    --k8s-kubeconfig       k8s_kubeconfig      none (a path: run against that cluster instead)
+    context       --k8s-context          k8s_context         the kubeconfig's current context
+    logs_dir      --k8s-logs-dir         k8s_logs_dir        none (a directory: full logs of each failed test)
+    addons        --k8s-addons           k8s_addons          dns,storage ("none": the seven components alone)
+
+Precedence, written once: CLI > ini > default. A CLI value always wins, even a
+falsy one; an ini key that is absent or empty means "not set".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .cluster.addons import ADDONS
+from .cluster.addons import DEFAULT as DEFAULT_ADDONS
+from .cluster.names import COMPONENTS
+from .errors import SingleK8sError
+
+
+@dataclass(frozen=True)
+class Settings:
+    version: str = "latest"
+    api_port: int | None = None
+    extra_args: tuple[str, ...] = ()
+    wait_timeout: float = 600.0
+    ready_timeout: float = 120.0
+    require: bool = False
+    keep: bool = False
+    kubeconfig: Path | None = None
+    context: str | None = None
+    logs_dir: Path | None = None
+    addons: tuple[str, ...] = DEFAULT_ADDONS
+
+    def cluster_options(self) -> dict[str, Any]:
+        """What create_cluster takes from the settings (all but keep, which its callers decide)."""
+        return {
+            "api_port": self.api_port,
+            "extra_args": self.extra_args_by_component(),
+            "wait_timeout": self.wait_timeout,
+            "ready_timeout": self.ready_timeout,
+            "addon_names": self.addons,
+        }
+
+    def extra_args_by_component(self) -> dict[str, tuple[str, ...]]:
+        by_component: dict[str, tuple[str, ...]] = {}
+        for item in self.extra_args:
+            component, _, flag = item.partition("=")
+            if component not in COMPONENTS or not flag.startswith("-"):
+                raise SingleK8sError(
+                    f"bad extra argument {item!r}: write COMPONENT=--flag[=value], "
+                    f"COMPONENT one of {', '.join(COMPONENTS)}"
+                )
+            by_component[component] = (*by_component.get(component, ()), flag)
+        return by_component
+
+
+OPTIONS = {  # field -> (CLI flag, ini key, help)
+    "version": (
+        "--k8s-version",
+        "k8s_version",
+        "Kubernetes version: 'latest', a minor such as 1.36, or a release such as v1.37.2",
+    ),
+    "api_port": (
+        "--k8s-apiserver-port",
+        "k8s_apiserver_port",
+        "host port (on 127.0.0.1) for the apiserver; default: a free port",
+    ),
+    "extra_args": (
+        "--k8s-extra-arg",
+        "k8s_extra_args",
+        "an extra flag for one component, as COMPONENT=--flag=value (repeatable)",
+    ),
+    "wait_timeout": (
+        "--k8s-wait-timeout",
+        "k8s_wait_timeout",
+        "seconds to wait for another session's cluster on the same Docker engine",
+    ),
+    "ready_timeout": (
+        "--k8s-ready-timeout",
+        "k8s_ready_timeout",
+        "seconds each readiness check of a new cluster may take before the component is reported",
+    ),
+    "require": (
+        "--k8s-require",
+        "k8s_require",
+        "fail (instead of skipping) the k8s tests when no Docker engine answers: true or false",
+    ),
+    "keep": (
+        "--k8s-keep",
+        "k8s_keep",
+        "keep the cluster running after the session, for the next one to attach to: true or false",
+    ),
+    "kubeconfig": (
+        "--k8s-kubeconfig",
+        "k8s_kubeconfig",
+        "run against the cluster of this kubeconfig instead of starting one (nothing is built or started)",
+    ),
+    "context": (
+        "--k8s-context",
+        "k8s_context",
+        "the context of --k8s-kubeconfig to use; default: its current context",
+    ),
+    "logs_dir": (
+        "--k8s-logs-dir",
+        "k8s_logs_dir",
+        "write the full component and pod logs of each failed test under this directory",
+    ),
+    "addons": (
+        "--k8s-addons",
+        "k8s_addons",
+        f"what runs in the cluster besides its components: some of {','.join(ADDONS)} (comma-separated), "
+        f"or none; default {','.join(DEFAULT_ADDONS)}",
+    ),
+}
+
+
+def resolve(cli: dict[str, object], ini: dict[str, object]) -> Settings:
+    """Settings from CLI values (None: not given) and ini values (None, '' or []: not set)."""
+    values: dict[str, Any] = {}
+    for item in fields(Settings):
+        given = cli.get(item.name)
+        if given is None or given == []:
+            given = ini.get(item.name)
+            if given in (None, "", []):
+                continue
+        values[item.name] = _convert(item.name, given)
+    return Settings(**values)
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError(port)
+    return port
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(value)
+    return seconds
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(value)
+    return value.lower() in ("true", "1", "yes")
+
+
+def _path(value: str) -> Path:
+    if not value.strip():
+        raise ValueError(value)
+    return Path(value).expanduser()
+
+
+def _addons(value: str) -> tuple[str, ...]:
+    if value.strip() == "none":
+        return ()
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",")))
+    if not names or any(name not in ADDONS for name in names):
+        raise ValueError(value)
+    return names
+
+
+CONVERTERS: dict[str, Callable[[str], object]] = {  # field -> from text; the rest stay text
+    "api_port": _port,
+    "wait_timeout": _seconds,
+    "ready_timeout": _seconds,
+    "require": _boolean,
+    "keep": _boolean,
+    "kubeconfig": _path,
+    "logs_dir": _path,
+    "addons": _addons,
+}
+
+BOOLEANS = {name for name, converter in CONVERTERS.items() if converter is _boolean}
+
+
+def _convert(name: str, value: object) -> object:
+    if name == "extra_args":  # the one repeatable: a list from the CLI, lines or words from ini
+        return tuple(value.split() if isinstance(value, str) else map(str, value))  # type: ignore[call-overload]
+    try:
+        return CONVERTERS.get(name, str)(str(value))
+    except ValueError as error:
+        raise SingleK8sError(f"bad value for {OPTIONS[name][0]} / {OPTIONS[name][1]}: {value!r}") from error

@@ -1,0 +1,86 @@
+"""The addons as data: what each applies, the Corefile, the host's resolvers, the setting."""
+
+import pytest
+
+from pytest_single_k8s.cluster import addons, configs
+from pytest_single_k8s.errors import SingleK8sError
+from pytest_single_k8s.settings import resolve
+
+from .test_components import plan
+
+IMAGES = {
+    "kubernetes": "k:1",
+    "etcd": "e:1",
+    "pause": "p:1",
+    "coredns": "c:1",
+    "local-path-provisioner": "l:1",
+    "debian": "d:1",
+}
+
+
+def objects_of(name, addon_plan):
+    return {(item["kind"], item["metadata"]["name"]): item for item in addons.ADDONS[name].objects(addon_plan)}
+
+
+def test_dns_is_coredns_behind_kube_dns_at_the_kubelets_cluster_dns_address():
+    dns_plan = plan(images=IMAGES, addons=("dns",), upstream_dns=("192.0.2.53",))
+    objects = objects_of("dns", dns_plan)
+    service = objects[("Service", "kube-dns")]
+    assert service["spec"]["clusterIP"] == configs.kubelet(dns_plan)["clusterDNS"][0] == "10.96.0.10"
+    deployment = objects[("Deployment", "coredns")]
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "c:1"
+    assert "forward . 192.0.2.53" in objects[("ConfigMap", "coredns")]["data"]["Corefile"]
+
+
+def test_without_dns_the_kubelet_has_no_cluster_dns():
+    assert "clusterDNS" not in configs.kubelet(plan(addons=("storage",)))
+
+
+def test_storage_provisions_into_the_clusters_directory_with_our_helper_image():
+    storage_plan = plan(images=IMAGES, addons=("storage",))
+    objects = {
+        (item["kind"], item["metadata"]["name"]): item for item in addons.ADDONS["storage"].objects(storage_plan)
+    }
+    config = objects[("ConfigMap", "local-path-config")]["data"]
+    assert f'"{storage_plan.directory}/volumes"' in config["config.json"]
+    assert '"image": "d:1"' in config["helperPod.yaml"]
+    storage_class = objects[("StorageClass", "local-path")]
+    assert storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert storage_class["reclaimPolicy"] == "Delete"
+
+
+def test_with_no_upstream_cluster_dns_answers_cluster_names_only():
+    assert "forward" not in addons.corefile(())
+    assert "kubernetes cluster.local" in addons.corefile(())
+
+
+def test_the_hosts_resolvers_skip_loopback_stubs(tmp_path):
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("# comment\nsearch example\nnameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver ::1\n")
+    assert addons.host_resolvers(resolv) == ("10.0.0.2",)
+    resolv.write_text("nameserver bogus\n")
+    assert addons.host_resolvers(resolv) == ()
+    assert addons.host_resolvers(tmp_path / "missing") == ()
+
+
+def test_each_addons_images_once():
+    assert addons.images(("dns", "storage")) == ("coredns", "local-path-provisioner", "debian")
+    assert addons.images(()) == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("dns,storage", ("dns", "storage")), ("storage", ("storage",)), ("none", ()), ("dns, dns", ("dns",))],
+)
+def test_the_addons_setting(value, expected):
+    assert resolve({"addons": value}, {}).addons == expected
+
+
+@pytest.mark.parametrize("value", ["dns,ingress", "", ","])
+def test_unknown_addons_are_refused(value):
+    with pytest.raises(SingleK8sError, match="--k8s-addons"):
+        resolve({"addons": value}, {})
+
+
+def test_the_addons_are_part_of_what_a_kept_cluster_is_matched_by():
+    assert plan(addons=("dns",)).fingerprint() != plan(addons=()).fingerprint()
