@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .names import APISERVER_PORT, SERVICE_IP
+from .names import APISERVER_PORT, HOST_NAME, SERVICE_IP
 from .pki import CLIENT, SERVER, Identity, Pki
 from .plan import ClusterPlan
 
@@ -34,6 +34,8 @@ def identities(plan: ClusterPlan) -> list[Identity]:
         Identity("kubelet", f"system:node:{plan.node_name}", groups=("system:nodes",)),
         Identity("kube-proxy", "system:kube-proxy"),
         Identity("kubelet-server", plan.node_name, usages=(SERVER,), dns_names=(plan.node_name,), ips=(plan.node_ip,)),
+        # For a webhook a test serves on this host (plugin fixture k8s_webhook).
+        Identity("webhook-server", HOST_NAME, usages=(SERVER,), dns_names=(HOST_NAME,), ips=(plan.node_ip,)),
         Identity("kube-scheduler-server", "kube-scheduler", usages=(SERVER,), dns_names=local_names, ips=local_ips),
         Identity(
             "kube-controller-manager-server",

@@ -79,4 +79,4 @@ def differences(kept: dict[str, Any], wanted: dict[str, Any]) -> str:
         said.append(f"its extra arguments are {kept.get('extra_args') or 'none'}")
     if kept.get("addons") != wanted["addons"]:
         said.append(f"its addons are {','.join(kept.get('addons') or []) or 'none'}")
-    return "; ".join(said) or "its settings differ"
+    return "; ".join(said) or "it was laid out by another version of pytest-single-k8s"

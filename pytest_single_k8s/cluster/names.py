@@ -16,5 +16,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"  # the `kubernetes` Service: first address of SERVICE_CIDR
 CLUSTER_DNS_IP = "10.96.0.10"  # the `kube-dns` Service, as kubeadm and kind place it
 CLUSTER_DOMAIN = "cluster.local"
+# The name under which the control plane reaches this host (webhooks served by a test process).
+HOST_NAME = "host.pytest-single-k8s.internal"
 CRI_SOCKET = "unix:///run/cri-dockerd.sock"
 NODE_NAME = "pytest-single-k8s"

@@ -13,6 +13,14 @@ from pathlib import Path
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL
 from .names import NODE_NAME
 
+# The code that lays a cluster out: a kept cluster that other code made is not attached.
+LAYOUT = hashlib.sha256(
+    b"".join(
+        (Path(__file__).parent / name).read_bytes()
+        for name in ("specs.py", "configs.py", "certificates.py", "addons.py")
+    )
+).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class ClusterPlan:
@@ -43,6 +51,7 @@ class ClusterPlan:
             "api_port": self.apiserver_host_port,
             "extra_args": self.extra_args,
             "addons": self.addons,
+            "layout": LAYOUT,
         }
         return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -18,6 +18,7 @@ from .names import (
     CONTROLLER_MANAGER_PORT,
     CRI_SOCKET,
     ETCD,
+    HOST_NAME,
     KUBECTL,
     KUBELET,
     NETWORK,
@@ -77,6 +78,8 @@ def network(plan: ClusterPlan) -> ContainerSpec:
         [],
         network_mode="bridge",
         ports={f"{APISERVER_PORT}/tcp": ("127.0.0.1", plan.apiserver_host_port)},
+        # The control plane has no cluster DNS; containers joining this one share its /etc/hosts.
+        extra_hosts={HOST_NAME: plan.node_ip},
     )
 
 

@@ -30,6 +30,7 @@ class ContainerSpec:
     auto_remove: bool = False
     runtime: str | None = None  # None: the engine's default runtime
     cgroupns: str | None = None  # None: the engine's default (private on cgroup v2)
+    extra_hosts: dict[str, str] = field(default_factory=dict)  # name -> address, in its /etc/hosts
 
     @property
     def component(self) -> str:
@@ -50,7 +51,7 @@ class ContainerSpec:
             "restart_policy": {"Name": "no"},
             "log_config": LOG_CONFIG,
         }
-        optional = {"runtime": self.runtime, "cgroupns": self.cgroupns}
+        optional = {"runtime": self.runtime, "cgroupns": self.cgroupns, "extra_hosts": self.extra_hosts}
         return options | {key: value for key, value in optional.items() if value}
 
 

@@ -6,16 +6,18 @@ mechanically: CLI `--k8s-version`, ini `k8s_version`, field `version`.
 Precedence: CLI > ini > default.
 """
 
-from .fixtures import _k8s_marker, k8s_client, k8s_cluster, k8s_images, k8s_namespace
+from .fixtures import _k8s_marker, k8s_apply, k8s_client, k8s_cluster, k8s_images, k8s_namespace, k8s_webhook
 from .options import pytest_addoption, pytest_configure, settings
 from .reports import pytest_runtest_call, pytest_runtest_makereport, pytest_runtest_setup
 
 __all__ = [
     "_k8s_marker",
+    "k8s_apply",
     "k8s_client",
     "k8s_cluster",
     "k8s_images",
     "k8s_namespace",
+    "k8s_webhook",
     "pytest_addoption",
     "pytest_configure",
     "pytest_runtest_call",

@@ -1,4 +1,5 @@
-"""The fixtures: k8s_images, k8s_cluster (shared under xdist), k8s_client, k8s_namespace, and the marker's gate."""
+"""The fixtures: k8s_images, k8s_cluster (shared under xdist), k8s_client, k8s_namespace, k8s_apply, k8s_webhook,
+and the marker's gate."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ import pytest
 from ..build import versions
 from ..build.images import Images
 from ..build.recipes import Versions
-from ..cluster import external
+from ..cluster import external, webhooks
+from ..cluster.apply import Applier
 from ..cluster.create import create_cluster
 from ..cluster.external import ExternalCluster
 from ..cluster.handle import Cluster
 from ..cluster.readiness import namespace_ready
+from ..cluster.webhooks import Webhook
 from ..common.paths import cache_dir
 from ..common.waiting import wait_for
 from ..engine.connection import connect
@@ -151,3 +154,33 @@ def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster | Externa
         except kubernetes.client.ApiException as error:
             if error.status != 404:  # the test may have deleted it itself
                 raise
+
+
+@pytest.fixture
+def k8s_apply(
+    k8s_cluster: Cluster | ExternalCluster, k8s_namespace: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Applier]:
+    """`k8s_apply(manifest, *, namespace=None, wait=True, timeout=120)`: server-side apply a path, YAML
+    string, dict or list of dicts (namespaced objects default to the test's namespace); returns the
+    applied objects as dicts. With `wait`, waits until CRDs are Established, Deployments and
+    StatefulSets available, Jobs complete, Pods Ready or Succeeded, Services backed by endpoints.
+    What it created outside the test's namespace (CRDs, ClusterRoles, ...) is deleted after the test."""
+    applier = Applier(k8s_cluster.api_client, k8s_namespace, tmp_path_factory.getbasetemp() / "k8s-discovery.json")
+    try:
+        yield applier
+    finally:
+        applier.cleanup()
+
+
+@pytest.fixture
+def k8s_webhook(k8s_cluster: Cluster | ExternalCluster) -> Iterator[Webhook]:
+    """What an admission webhook served by this test needs: `.host` (a name the apiserver resolves to
+    this host), `.bind_address` (where to listen), `.cert_file`/`.key_file` (a serving certificate for
+    the host), `.ca_bundle` (for a configuration's caBundle), `.url(port, path)`, `.server_context()`.
+    Afterwards, every webhook configuration whose URL names the host is removed, however it was made."""
+    if not isinstance(k8s_cluster, Cluster):
+        pytest.skip(f"pytest-single-k8s: k8s_webhook: the apiserver of {k8s_cluster.server} cannot reach this host")
+    try:
+        yield webhooks.for_cluster(k8s_cluster.plan)
+    finally:
+        webhooks.remove_pointing_here(k8s_cluster.api_client)

@@ -3,6 +3,10 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parents[1] / "example"
+EXAMPLE_TESTS = sum(path.read_text().count("\ndef test_") for path in EXAMPLE.glob("test_*.py"))
 
 MARKED_TEST = """
 import pytest

@@ -9,7 +9,7 @@ from pytest_single_k8s.cluster.directory import VOLUMES
 from pytest_single_k8s.common.waiting import wait_for
 
 from ..example.test_nginx import pod, run_to_completion, wait_for_phase
-from .sessions import inner
+from .sessions import EXAMPLE, EXAMPLE_TESTS, inner
 
 
 @pytest.mark.k8s
@@ -134,6 +134,5 @@ def test_no_addon_runs(k8s_client):
     assert client.StorageV1Api(k8s_client).list_storage_class().items == []
 """
     )
-    example = Path(__file__).parents[1] / "example"
-    result = inner(pytester, "--k8s-version", k8s_images.versions.kubernetes, "--k8s-addons", "none", ".", str(example))
-    result.assert_outcomes(passed=8)
+    result = inner(pytester, "--k8s-version", k8s_images.versions.kubernetes, "--k8s-addons", "none", ".", str(EXAMPLE))
+    result.assert_outcomes(passed=EXAMPLE_TESTS + 1)

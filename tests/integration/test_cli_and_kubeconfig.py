@@ -10,11 +10,9 @@ import pytest
 
 from pytest_single_k8s.cluster.names import COMPONENTS, NETWORK
 
-from .sessions import inner
+from .sessions import EXAMPLE, EXAMPLE_TESTS, inner
 
 pytestmark = pytest.mark.own_cluster
-
-EXAMPLE = Path(__file__).parents[1] / "example"
 
 HOST_CLIENT = """
 import kubernetes
@@ -85,7 +83,7 @@ def test_up_status_kubectl_kubeconfig_logs_and_down_leave_nothing(pytester, k8s_
 
         # The example, through the kubeconfig of our kept cluster: everything works, images included.
         example = inner(pytester, str(EXAMPLE), "--k8s-kubeconfig", kubeconfig)
-        example.assert_outcomes(passed=7)
+        example.assert_outcomes(passed=EXAMPLE_TESTS)
         example.stderr.fnmatch_lines(["*--k8s-kubeconfig points at the kept cluster*"])
     finally:
         down = cli("down")

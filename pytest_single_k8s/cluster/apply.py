@@ -1,0 +1,191 @@
+"""Applying manifests as deploy tooling does (server-side apply), and waiting for what users wait for.
+
+A manifest is a path (a YAML or JSON file with one or many documents, or a
+directory of them), a YAML string, a dict, or a list of dicts. CRDs and
+Namespaces go first; once they are in, CRDs are awaited Established and the
+discovery cache is refreshed, so that custom objects in the same manifest apply.
+Namespaced objects without a namespace go to the default one given. What an
+Applier created outside that namespace (cluster-scoped objects above all) it
+deletes in cleanup(): the default namespace goes with its test anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import yaml
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from ..common.waiting import WaitTimeout, wait_for
+from ..errors import SingleK8sError
+
+FIELD_MANAGER = "pytest-single-k8s"
+FIRST = ("CustomResourceDefinition", "Namespace")  # what later documents may need
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
+
+
+def documents(manifest: Manifest) -> list[dict[str, Any]]:
+    """Every object of a manifest, in order; `kind: List` is unpacked. A str is YAML when it
+    holds a line break or `: `, else a path."""
+    if isinstance(manifest, dict):
+        loaded: list[Any] = [manifest]
+    elif isinstance(manifest, list):
+        loaded = list(manifest)
+    elif isinstance(manifest, Path) or ("\n" not in manifest and ": " not in manifest):
+        path = Path(manifest)
+        if not path.exists():
+            raise SingleK8sError(f"k8s_apply: no such file or directory: {path}")
+        files = sorted(p for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES) if path.is_dir() else [path]
+        loaded = [document for file in files for document in yaml.safe_load_all(file.read_text())]
+    else:
+        loaded = list(yaml.safe_load_all(manifest))
+    found: list[dict[str, Any]] = []
+    for item in loaded:
+        if not item:
+            continue
+        if not isinstance(item, dict) or "kind" not in item or "apiVersion" not in item:
+            raise SingleK8sError(f"k8s_apply: not a Kubernetes object (no kind or apiVersion): {str(item)[:200]}")
+        found.extend(documents(item["items"]) if item["kind"].endswith("List") and "items" in item else [item])
+    return found
+
+
+class Applier:
+    def __init__(self, api_client: kubernetes.client.ApiClient, namespace: str, discovery_cache: Path) -> None:
+        self.dynamic = DynamicClient(api_client, cache_file=str(discovery_cache))
+        self.namespace = namespace
+        self.created: list[tuple[Any, str, str | None]] = []  # (resource, name, namespace), to delete
+
+    def __call__(
+        self, manifest: Manifest, *, namespace: str | None = None, wait: bool = True, timeout: float = 120
+    ) -> list[dict[str, Any]]:
+        """Apply every object of `manifest`; with `wait`, wait within `timeout` until each is ready.
+        Returns the objects as the server has them, after the wait where there was one."""
+        deadline = time.monotonic() + timeout
+        items = documents(manifest)
+        first = [item for item in items if item["kind"] in FIRST]
+        applied = [self._apply(item, namespace) for item in first]
+        if any(item["kind"] == "CustomResourceDefinition" for item in applied):
+            applied = [self._wait(item, deadline) if item["kind"] in FIRST else item for item in applied]
+            self.dynamic.resources.invalidate_cache()  # the new kinds are served now
+        applied += [self._apply(item, namespace) for item in items if item["kind"] not in FIRST]
+        return [self._wait(item, deadline) for item in applied] if wait else applied
+
+    def _apply(self, item: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+        resource = self.dynamic.resources.get(api_version=item["apiVersion"], kind=item["kind"])
+        name = item.get("metadata", {}).get("name")
+        if not name:
+            raise SingleK8sError(f"k8s_apply: a {item['kind']} without metadata.name")
+        target = (item["metadata"].get("namespace") or namespace or self.namespace) if resource.namespaced else None
+        try:
+            self.dynamic.get(resource, name=name, namespace=target)
+            existed = True
+        except NotFoundError:
+            existed = False
+        result = self.dynamic.server_side_apply(
+            resource, body=item, namespace=target, field_manager=FIELD_MANAGER, force_conflicts=True
+        )
+        if not existed and target != self.namespace:
+            self.created.append((resource, name, target))
+        return result.to_dict()
+
+    def cleanup(self) -> None:
+        """Delete what was created outside the default namespace, the last first; one already gone is fine."""
+        while self.created:
+            resource, name, namespace = self.created.pop()
+            try:
+                self.dynamic.delete(resource, name=name, namespace=namespace)
+            except NotFoundError:
+                pass
+
+    def _wait(self, item: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """The object once ready (as the server has it then); at once for kinds with nothing to await."""
+        if item["kind"] not in READY:
+            return item
+        words, check = READY[item["kind"]]
+        meta = item["metadata"]
+        where = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+        resource = self.dynamic.resources.get(api_version=item["apiVersion"], kind=item["kind"])
+
+        def ready() -> dict[str, Any]:
+            current = self.dynamic.get(resource, name=meta["name"], namespace=meta.get("namespace")).to_dict()
+            check(self, current)
+            return current
+
+        what = f"{item['kind']} {where} to be {words}"
+        try:
+            return wait_for(ready, what, max(deadline - time.monotonic(), 0.1), interval=0.25, fatal=(SingleK8sError,))
+        except WaitTimeout as error:
+            raise SingleK8sError(f"k8s_apply: {error}") from None
+
+
+def _conditions(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["type"]: c for c in (item.get("status") or {}).get("conditions") or []}
+
+
+def _condition(item: dict[str, Any], kind: str) -> None:
+    found = _conditions(item).get(kind)
+    if not found or found.get("status") != "True":
+        raise RuntimeError(f"condition {kind} is {found or 'absent'}; status: {item.get('status')}")
+
+
+def _established(applier: Applier, crd: dict[str, Any]) -> None:
+    _condition(crd, "Established")
+
+
+def _available(applier: Applier, workload: dict[str, Any]) -> None:
+    status, wanted = workload.get("status") or {}, (workload.get("spec") or {}).get("replicas", 1)
+    field = "availableReplicas" if workload["kind"] == "Deployment" else "readyReplicas"
+    current = status.get("observedGeneration", 0) >= workload["metadata"].get("generation", 0)
+    if not current or (status.get(field) or 0) < wanted:
+        raise RuntimeError(f"{field} {status.get(field) or 0} of {wanted}; status: {status}")
+
+
+def _complete(applier: Applier, job: dict[str, Any]) -> None:
+    if _conditions(job).get("Failed", {}).get("status") == "True":
+        raise SingleK8sError(f"k8s_apply: Job {job['metadata']['name']} failed: {job.get('status')}")
+    _condition(job, "Complete")
+
+
+def _pod_ready(applier: Applier, pod: dict[str, Any]) -> None:
+    phase = (pod.get("status") or {}).get("phase")
+    if phase == "Failed":
+        raise SingleK8sError(f"k8s_apply: Pod {pod['metadata']['name']} failed: {pod.get('status')}")
+    if phase != "Succeeded":
+        _condition(pod, "Ready")
+
+
+def _has_endpoints(applier: Applier, service: dict[str, Any]) -> None:
+    spec = service.get("spec") or {}
+    if spec.get("type") == "ExternalName" or not spec.get("selector"):
+        return  # nothing of the cluster's own stands behind it
+    meta = service["metadata"]
+    slices = applier.dynamic.resources.get(api_version="discovery.k8s.io/v1", kind="EndpointSlice")
+    found = applier.dynamic.get(
+        slices, namespace=meta["namespace"], label_selector=f"kubernetes.io/service-name={meta['name']}"
+    ).to_dict()
+    ready = [
+        address
+        for endpoint_slice in found.get("items") or []
+        for endpoint in endpoint_slice.get("endpoints") or []
+        if (endpoint.get("conditions") or {}).get("ready")
+        for address in endpoint.get("addresses") or []
+    ]
+    if not ready:
+        raise RuntimeError("no ready endpoint yet")
+
+
+READY: dict[str, tuple[str, Callable[[Applier, dict[str, Any]], None]]] = {  # kind -> (what, check)
+    "CustomResourceDefinition": ("Established", _established),
+    "Deployment": ("available", _available),
+    "StatefulSet": ("ready", _available),
+    "Job": ("complete", _complete),
+    "Pod": ("Ready or Succeeded", _pod_ready),
+    "Service": ("backed by a ready endpoint", _has_endpoints),
+}

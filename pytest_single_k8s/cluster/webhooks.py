@@ -1,0 +1,78 @@
+"""Admission webhooks served by the test process: what such a server needs, and the clean-up of
+webhook configurations that point at this host, so that a dead one never blocks later requests.
+
+The control plane reaches this host as HOST_NAME (an /etc/hosts entry of the network container
+that the apiserver shares), at the host's address on Docker's default bridge; a serving
+certificate for that name, signed by the cluster's CA, is made with the cluster.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+
+from .names import HOST_NAME
+from .plan import ClusterPlan
+
+REQUEST_TIMEOUT = 5
+
+
+@dataclass(frozen=True)
+class Webhook:
+    host: str  # the name the apiserver resolves to this host
+    bind_address: str  # where a server must listen for the apiserver to reach it
+    cert_file: str  # a serving certificate for `host`, and its key
+    key_file: str
+    ca_bundle: str  # base64 PEM of the CA that signed it: a webhook configuration's caBundle
+
+    def url(self, port: int, path: str = "/") -> str:
+        """The URL to register for a server on `port`."""
+        return f"https://{self.host}:{port}/{path.lstrip('/')}"
+
+    def server_context(self) -> ssl.SSLContext:
+        """A TLS context for the server, with the certificate loaded."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+def for_cluster(plan: ClusterPlan) -> Webhook:
+    return Webhook(
+        host=HOST_NAME,
+        bind_address=plan.node_ip,
+        cert_file=plan.pki("webhook-server.crt"),
+        key_file=plan.pki("webhook-server.key"),
+        ca_bundle=base64.b64encode(Path(plan.pki("ca.crt")).read_bytes()).decode(),
+    )
+
+
+def remove_pointing_here(api_client: kubernetes.client.ApiClient, host: str = HOST_NAME) -> list[str]:
+    """Delete every validating and mutating webhook configuration with a webhook whose URL names
+    `host`, however it was made; returns their kinds and names."""
+    api = kubernetes.client.AdmissionregistrationV1Api(api_client)
+    kinds = (
+        ("ValidatingWebhookConfiguration", api.list_validating_webhook_configuration,
+         api.delete_validating_webhook_configuration),
+        ("MutatingWebhookConfiguration", api.list_mutating_webhook_configuration,
+         api.delete_mutating_webhook_configuration),
+    )  # fmt: skip
+    removed = []
+    for kind, listing, delete in kinds:
+        configurations: list[Any] = listing(_request_timeout=REQUEST_TIMEOUT).items
+        for configuration in configurations:
+            urls = [(hook.client_config.url or "") for hook in configuration.webhooks or []]
+            if any(urllib.parse.urlsplit(url).hostname == host for url in urls):
+                name = configuration.metadata.name
+                try:
+                    delete(name, _request_timeout=REQUEST_TIMEOUT)
+                except kubernetes.client.ApiException as error:
+                    if error.status != 404:
+                        raise
+                removed.append(f"{kind}/{name}")
+    return removed
