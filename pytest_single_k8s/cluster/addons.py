@@ -9,8 +9,10 @@ teardown and the reaper remove them with it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +21,14 @@ from typing import Any
 import kubernetes.client
 import kubernetes.utils
 
+from ..common.waiting import wait_for
 from .directory import VOLUMES
 from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN
 from .plan import ClusterPlan
 
 DNS, STORAGE = "dns", "storage"
 REQUEST_TIMEOUT = 5
+NAMESPACE_TIMEOUT = 120  # seconds for the controller-manager to publish a new namespace's kube-root-ca.crt
 
 
 @dataclass(frozen=True)
@@ -215,11 +219,22 @@ def images(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(image for name in names for image in ADDONS[name].images))
 
 
-def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan) -> None:
-    """Create every object of the plan's addons."""
+def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan, cancel: threading.Event | None = None) -> None:
+    """Create every object of the plan's addons. After a Namespace, wait until it has its
+    kube-root-ca.crt: every pod's token volume mounts it, and a pod created before the
+    controller-manager publishes it waits in the kubelet's mount back-off, which grows to minutes."""
+    core = kubernetes.client.CoreV1Api(api_client)
     for name in plan.addons:
         for item in ADDONS[name].objects(plan):
             kubernetes.utils.create_from_dict(api_client, item)
+            if item["kind"] == "Namespace":
+                namespace = item["metadata"]["name"]
+                wait_for(
+                    functools.partial(core.read_namespaced_config_map, "kube-root-ca.crt", namespace),
+                    f"namespace {namespace} to have kube-root-ca.crt",
+                    NAMESPACE_TIMEOUT,
+                    cancel=cancel,
+                )
 
 
 def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:

@@ -180,7 +180,8 @@ def _start(cluster: Cluster, reaper: Any) -> None:
         others = (SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
         parallel(functools.partial(_run, client, components[name]) for name in others)
     # The addons' objects go in while the rest comes up; their Deployments are among the waits.
-    parallel([functools.partial(addons.apply, cluster.api_client, plan), readiness.wait_rest], cancel=readiness.cancel)
+    apply = functools.partial(addons.apply, cluster.api_client, plan, readiness.cancel)
+    parallel([apply, readiness.wait_rest], cancel=readiness.cancel)
 
 
 def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:

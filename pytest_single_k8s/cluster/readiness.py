@@ -171,9 +171,11 @@ class Readiness:
         namespaces = {addon.deployment: addon.namespace for addon in ADDONS.values()}
         if component not in namespaces:
             return last_logs(self.client, self.plan.container_name(component), tail=30)
-        budget = diagnostics.Budget(10)
+        budget, namespace = diagnostics.Budget(10), namespaces[component]
         core = kubernetes.client.CoreV1Api(self.api_client)
-        return budget.run("the pods", functools.partial(diagnostics.pods, core, namespaces[component], budget))
+        pods = budget.run("the pods", functools.partial(diagnostics.pods, core, namespace, budget))
+        events = budget.run("the events", functools.partial(diagnostics.events, core, namespace))
+        return f"{pods}\nevents in {namespace}:\n{events}"
 
     def _check_containers(self) -> None:
         """Fail at once if a component container has exited (checked at most every 0.5 s)."""
