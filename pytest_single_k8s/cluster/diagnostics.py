@@ -38,11 +38,12 @@ class Budget:
     """The diagnostics' deadline: a step that would start after it is left out, and says so."""
 
     def __init__(self, seconds: float = DEADLINE) -> None:
+        self.seconds = seconds
         self.ends = time.monotonic() + seconds
 
     def run(self, what: str, step: Callable[[], str]) -> str:
         if time.monotonic() > self.ends:
-            return f"(left out: the {DEADLINE:.0f}s for diagnostics ran out before {what})"
+            return f"(left out: the {self.seconds:.0f}s for diagnostics ran out before {what})"
         try:
             return step()
         except Exception as error:  # noqa: BLE001 - a report says what it could not read, never fails
