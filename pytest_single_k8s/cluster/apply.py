@@ -27,6 +27,7 @@ from ..errors import SingleK8sError
 FIELD_MANAGER = "pytest-single-k8s"
 FIRST = ("CustomResourceDefinition", "Namespace")  # what later documents may need
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+DELETION_TIMEOUT = 60  # a CRD goes once its custom objects are gone
 
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
 
@@ -95,14 +96,35 @@ class Applier:
             self.created.append((resource, name, target))
         return result.to_dict()
 
-    def cleanup(self) -> None:
-        """Delete what was created outside the default namespace, the last first; one already gone is fine."""
+    def cleanup(self, timeout: float = DELETION_TIMEOUT) -> None:
+        """Delete what was created outside the default namespace, the last first, and wait until it is
+        gone: the next test may apply the same CRD, which must not be half deleted then."""
+        deleting = []
         while self.created:
             resource, name, namespace = self.created.pop()
             try:
                 self.dynamic.delete(resource, name=name, namespace=namespace)
+                deleting.append((resource, name, namespace))
             except NotFoundError:
                 pass
+        deadline = time.monotonic() + timeout
+        for resource, name, namespace in deleting:
+            self._wait_gone(resource, name, namespace, deadline)
+
+    def _wait_gone(self, resource: Any, name: str, namespace: str | None, deadline: float) -> None:
+        def gone() -> None:
+            try:
+                found = self.dynamic.get(resource, name=name, namespace=namespace)
+            except NotFoundError:
+                return
+            finalizers = list(found.metadata.finalizers or [])
+            raise AssertionError(f"still there, finalizers {finalizers}" if finalizers else "still there")
+
+        what = f"{resource.kind} {name} to be deleted"
+        try:
+            wait_for(gone, what, max(deadline - time.monotonic(), 0.1), interval=0.25)
+        except WaitTimeout as error:
+            raise SingleK8sError(f"k8s_apply clean-up: {error}") from None
 
     def _wait(self, item: dict[str, Any], deadline: float) -> dict[str, Any]:
         """The object once ready (as the server has it then); at once for kinds with nothing to await."""

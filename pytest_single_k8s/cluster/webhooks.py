@@ -9,9 +9,13 @@ certificate for that name, signed by the cluster's CA, is made with the cluster.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ssl
+import threading
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,19 @@ class Webhook:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert_file, self.key_file)
         return context
+
+    @contextlib.contextmanager
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> Iterator[int]:
+        """Serve `handler` over TLS where the apiserver reaches it, in a thread, on a free port (yielded);
+        stopped on leaving."""
+        server = ThreadingHTTPServer((self.bind_address, 0), handler)
+        server.socket = self.server_context().wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, name="k8s-webhook", daemon=True).start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 def for_cluster(plan: ClusterPlan) -> Webhook:

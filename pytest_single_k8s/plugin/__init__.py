@@ -10,6 +10,9 @@ from .fixtures import _k8s_marker, k8s_apply, k8s_client, k8s_cluster, k8s_image
 from .options import pytest_addoption, pytest_configure, settings
 from .reports import pytest_runtest_call, pytest_runtest_makereport, pytest_runtest_setup
 
+# The async client fixtures: a plugin module of their own, as one of them exists only with pytest-asyncio.
+pytest_plugins = ["pytest_single_k8s.plugin.asynchronous"]
+
 __all__ = [
     "_k8s_marker",
     "k8s_apply",

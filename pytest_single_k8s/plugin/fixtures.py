@@ -3,8 +3,6 @@ and the marker's gate."""
 
 from __future__ import annotations
 
-import re
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,15 +14,13 @@ import pytest
 from ..build import versions
 from ..build.images import Images
 from ..build.recipes import Versions
-from ..cluster import external, webhooks
+from ..cluster import external, namespaces, webhooks
 from ..cluster.apply import Applier
 from ..cluster.create import create_cluster
 from ..cluster.external import ExternalCluster
 from ..cluster.handle import Cluster
-from ..cluster.readiness import namespace_ready
 from ..cluster.webhooks import Webhook
 from ..common.paths import cache_dir
-from ..common.waiting import wait_for
 from ..engine.connection import connect
 from ..errors import DockerUnavailable
 from .options import settings
@@ -139,21 +135,13 @@ def k8s_client(k8s_cluster: Cluster | ExternalCluster) -> kubernetes.client.ApiC
 @pytest.fixture
 def k8s_namespace(request: pytest.FixtureRequest, k8s_cluster: Cluster | ExternalCluster) -> Iterator[str]:
     """A fresh namespace for one test, ready for pods, deleted afterwards."""
-    core = kubernetes.client.CoreV1Api(k8s_cluster.api_client)
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].rstrip("-")
-    name = f"{slug or 'test'}-{secrets.token_hex(3)}"
-    # A plain body: model classes can be imported anew (pytester forgets modules), a dict is always valid.
-    core.create_namespace({"metadata": {"name": name}})  # type: ignore[arg-type]
+    name = namespaces.unique_name(request.node.name)
     try:
-        wait_for(lambda: namespace_ready(k8s_cluster.api_client, name), f"namespace {name} to take pods", 30)
+        namespaces.create(k8s_cluster.api_client, name)
         request.node.stash[TEST_NAMESPACE] = name
         yield name
     finally:
-        try:
-            core.delete_namespace(name)
-        except kubernetes.client.ApiException as error:
-            if error.status != 404:  # the test may have deleted it itself
-                raise
+        namespaces.delete(k8s_cluster.api_client, name)
 
 
 @pytest.fixture
@@ -176,7 +164,8 @@ def k8s_apply(
 def k8s_webhook(k8s_cluster: Cluster | ExternalCluster) -> Iterator[Webhook]:
     """What an admission webhook served by this test needs: `.host` (a name the apiserver resolves to
     this host), `.bind_address` (where to listen), `.cert_file`/`.key_file` (a serving certificate for
-    the host), `.ca_bundle` (for a configuration's caBundle), `.url(port, path)`, `.server_context()`.
+    the host), `.ca_bundle` (for a configuration's caBundle), `.url(port, path)`, `.server_context()`,
+    `.serve(handler)` (a context manager: an http.server handler served over TLS in a thread; its port).
     Afterwards, every webhook configuration whose URL names the host is removed, however it was made."""
     if not isinstance(k8s_cluster, Cluster):
         pytest.skip(f"pytest-single-k8s: k8s_webhook: the apiserver of {k8s_cluster.server} cannot reach this host")

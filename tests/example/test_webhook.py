@@ -2,8 +2,7 @@
 (http.server + ssl), registered through k8s_apply with what k8s_webhook gives."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from kubernetes import client
@@ -36,13 +35,9 @@ class ValidateConfigMaps(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook_port(k8s_webhook):
-    """The webhook server, on a free port where the apiserver reaches this host, over TLS."""
-    server = ThreadingHTTPServer((k8s_webhook.bind_address, 0), ValidateConfigMaps)
-    server.socket = k8s_webhook.server_context().wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    """The webhook server, over TLS, where the apiserver reaches this host: its port."""
+    with k8s_webhook.serve(ValidateConfigMaps) as port:
+        yield port
 
 
 def configuration(k8s_webhook, port, namespace):

@@ -1,12 +1,14 @@
 """Inner pytest sessions for the tests that start clusters of their own (pytester, in subprocesses)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 EXAMPLE = Path(__file__).parents[1] / "example"
-EXAMPLE_TESTS = sum(path.read_text().count("\ndef test_") for path in EXAMPLE.glob("test_*.py"))
+TEST_FUNCTION = re.compile(r"^(?:async )?def test_", re.MULTILINE)
+EXAMPLE_TESTS = sum(len(TEST_FUNCTION.findall(path.read_text())) for path in EXAMPLE.glob("test_*.py"))
 
 MARKED_TEST = """
 import pytest

@@ -106,6 +106,22 @@ def test_a_cluster_not_ours_serves_the_api_and_skips_what_needs_our_containers(
                 "*k8s_images: the pods of https://127.0.0.1:* cannot run this host's images*",
             ]
         )
+        # The examples: what needs only the API passes (the kopf operator, the async client); the
+        # webhooks skip, saying that the apiserver cannot reach this host.
+        example = inner(pytester, str(EXAMPLE), "-v", "-rs", "--k8s-kubeconfig", kubeconfig)
+        outcomes = example.parseoutcomes()
+        assert set(outcomes) <= {"passed", "skipped"}, example.stdout.str()
+        assert outcomes["passed"] + outcomes["skipped"] == EXAMPLE_TESTS
+        example.stdout.fnmatch_lines_random(
+            [
+                "*test_operator.py::test_the_operator_gives_each_widget_a_config_map PASSED*",
+                "*test_async_client.py::test_a_watch_sees_config_maps_made_at_once* PASSED*",
+                "*test_async_client.py::test_requests_in_parallel_on_one_client PASSED*",
+                "*test_webhook.py::test_a_webhook_in_the_test_process_refuses_a_labelled_config_map SKIPPED*",
+                "*test_operator.py::test_a_kopf_admission_webhook_refuses_a_widget_too_big SKIPPED*",
+                "*k8s_webhook: the apiserver of https://127.0.0.1:* cannot reach this host*",
+            ]
+        )
     finally:
         monkeypatch.delenv("DOCKER_HOST")
         cli("down")
