@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import kubernetes.client
 import yaml
@@ -29,6 +29,7 @@ FIRST = ("CustomResourceDefinition", "Namespace")  # what later documents may ne
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DELETION_TIMEOUT = 60  # a CRD goes once its custom objects are gone
 
+T = TypeVar("T")
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
 
 
@@ -120,11 +121,7 @@ class Applier:
             finalizers = list(found.metadata.finalizers or [])
             raise AssertionError(f"still there, finalizers {finalizers}" if finalizers else "still there")
 
-        what = f"{resource.kind} {name} to be deleted"
-        try:
-            wait_for(gone, what, max(deadline - time.monotonic(), 0.1), interval=0.25)
-        except WaitTimeout as error:
-            raise SingleK8sError(f"k8s_apply clean-up: {error}") from None
+        _until(gone, f"{resource.kind} {name} to be deleted", deadline, "k8s_apply clean-up")
 
     def _wait(self, item: dict[str, Any], deadline: float) -> dict[str, Any]:
         """The object once ready (as the server has it then); at once for kinds with nothing to await."""
@@ -140,11 +137,15 @@ class Applier:
             check(self, current)
             return current
 
-        what = f"{item['kind']} {where} to be {words}"
-        try:
-            return wait_for(ready, what, max(deadline - time.monotonic(), 0.1), interval=0.25, fatal=(SingleK8sError,))
-        except WaitTimeout as error:
-            raise SingleK8sError(f"k8s_apply: {error}") from None
+        return _until(ready, f"{item['kind']} {where} to be {words}", deadline, "k8s_apply")
+
+
+def _until(check: Callable[[], T], what: str, deadline: float, doing: str) -> T:
+    """Poll `check` until the deadline; a timeout (or a SingleK8sError from `check`) says what `doing` waited for."""
+    try:
+        return wait_for(check, what, max(deadline - time.monotonic(), 0.1), interval=0.25, fatal=(SingleK8sError,))
+    except WaitTimeout as error:
+        raise SingleK8sError(f"{doing}: {error}") from None
 
 
 def _conditions(item: dict[str, Any]) -> dict[str, dict[str, Any]]:

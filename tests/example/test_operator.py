@@ -17,27 +17,7 @@ kopf_testing = pytest.importorskip("kopf.testing", reason="the kopf examples nee
 HERE = Path(__file__).parent
 GROUP, VERSION, PLURAL = "example.pytest-single-k8s.io", "v1", "widgets"
 
-WIDGET_CRD = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.pytest-single-k8s.io
-spec:
-  group: example.pytest-single-k8s.io
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      subresources: {status: {}}
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec: {type: object, properties: {size: {type: integer}}}
-            status: {type: object, x-kubernetes-preserve-unknown-fields: true}
-"""
+WIDGET_CRD = HERE / "widget-crd.yaml"  # k8s_apply takes a path, a YAML string, a dict or a list
 
 
 def widget(name, size):

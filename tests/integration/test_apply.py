@@ -1,35 +1,23 @@
 """k8s_apply on the session's cluster: a CRD and its objects in one manifest, waits, updates, clean-up."""
 
+from pathlib import Path
+
 import pytest
 from kubernetes import client
 
 from pytest_single_k8s.cluster.apply import Applier
 from pytest_single_k8s.errors import SingleK8sError
 
-CRD_AND_OBJECT = """
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.pytest-single-k8s.io
-spec:
-  group: example.pytest-single-k8s.io
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec: {type: object, properties: {size: {type: integer}}}
----
+# The kopf example's CRD, and one of its objects in the same manifest.
+CRD_AND_OBJECT = (
+    (Path(__file__).parents[1] / "example" / "widget-crd.yaml").read_text()
+    + """---
 apiVersion: example.pytest-single-k8s.io/v1
 kind: Widget
 metadata: {name: first}
 spec: {size: 3}
 """
+)
 
 
 def web(image, replicas=1):
