@@ -34,18 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kubernetes.client  # noqa: E402
 from peak import tree_rss_kib  # noqa: E402
 
-from pytest_single_k8s.build import versions  # noqa: E402
 from pytest_single_k8s.build.images import Images  # noqa: E402
-from pytest_single_k8s.build.recipes import Versions  # noqa: E402
+from pytest_single_k8s.cli.main import IMAGE_OPTIONS  # noqa: E402
 from pytest_single_k8s.cluster import addons, certificates, namespaces, pods, reaping, specs  # noqa: E402
 from pytest_single_k8s.cluster import names as c  # noqa: E402
 from pytest_single_k8s.cluster.create import create_cluster, plan_cluster  # noqa: E402
-from pytest_single_k8s.common.paths import cache_dir  # noqa: E402
 from pytest_single_k8s.common.progress import Status  # noqa: E402
 from pytest_single_k8s.common.waiting import wait_for  # noqa: E402
 from pytest_single_k8s.engine import labels  # noqa: E402
 from pytest_single_k8s.engine.connection import connect  # noqa: E402
-from pytest_single_k8s.settings import resolve  # noqa: E402
+from pytest_single_k8s.settings import OPTIONS, resolve  # noqa: E402
 
 WELCOME = "Welcome to nginx!"
 NAMESPACES = 20
@@ -165,7 +163,7 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
         certificates.write(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
         for command in (
             [str(binaries / "etcd"), *specs.etcd(plan).command[1:]],
-            [str(binaries / "kube"), *specs.apiserver(plan).command, "--bind-address=127.0.0.1"],
+            [str(binaries / "kube-apiserver"), *specs.apiserver(plan).command[1:], "--bind-address=127.0.0.1"],
         ):
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
@@ -185,23 +183,29 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
 
 
 def extract_binaries(client, images: Images, into: Path) -> None:
-    for image, path in (("kubernetes", "/usr/local/bin/kube"), ("etcd", "/usr/local/bin/etcd")):
+    """etcd and kube-apiserver out of their images; a symlink (to the multi-call `kube`) brings its target."""
+    for image, name in (("kubernetes", "kube-apiserver"), ("etcd", "etcd")):
         container = client.containers.create(images.ref(image), ["true"])
         try:
-            stream, _ = container.get_archive(path)
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
-                archive.extractall(into)
+            while name:
+                stream, _ = container.get_archive(f"/usr/local/bin/{name}")
+                with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+                    member = archive.getmembers()[0]
+                    archive.extractall(into)
+                name = member.linkname if member.issym() else ""
         finally:
             container.remove(force=True)
 
 
-def cache_check() -> float:
+def cache_check(image_flags: list[str]) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "pytest_single_k8s", "images"], check=True, capture_output=True)
+    command = [sys.executable, "-m", "pytest_single_k8s", "images", *image_flags]
+    subprocess.run(command, check=True, capture_output=True)
     return time.monotonic() - started
 
 
-def cold_build(client, images: Images) -> dict[str, float]:
+def cold_build(client, images: Images, image_flags: list[str]) -> dict[str, float]:
+    """Every image built again in a new cache (Go's included), as a fresh machine's first run does."""
     for image in images.listing():
         if image.size is not None:
             client.images.remove(image.ref, force=True)
@@ -209,7 +213,7 @@ def cold_build(client, images: Images) -> dict[str, float]:
         env = {**os.environ, "GOCACHE": go_cache, "PYTEST_SINGLE_K8S_CACHE": work}
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "pytest_single_k8s", "images", "--k8s-version", images.versions.kubernetes],
+            [sys.executable, "-m", "pytest_single_k8s", "images", *image_flags],
             env=env,
             stdout=subprocess.DEVNULL,
         )
@@ -230,15 +234,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold-build", action="store_true")
-    parser.add_argument("--k8s-version", default="latest")
+    for name in IMAGE_OPTIONS:  # the images' version and where their binaries come from, as the plugin takes them
+        flag, _, help_text = OPTIONS[name]
+        parser.add_argument(flag, dest=name, help=help_text)
     parser.add_argument("--k8s-addons", default=",".join(addons.DEFAULT), help="dns,storage, one of them, or none")
     args = parser.parse_args()
     addon_names = resolve({"addons": args.k8s_addons}, {}).addons
+    image_flags = [
+        word for name in IMAGE_OPTIONS if getattr(args, name) for word in (OPTIONS[name][0], getattr(args, name))
+    ]
 
     client = connect()
-    version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
-    images = Images(client, Versions(kubernetes=version), Status())
-    extra = cold_build(client, images) if args.cold_build else {}
+    images = Images.chosen(client, resolve({name: getattr(args, name) for name in IMAGE_OPTIONS}, {}).wanted())
+    version = images.versions.kubernetes
+    extra = cold_build(client, images, image_flags) if args.cold_build else {}
     if images.missing():
         raise SystemExit(f"images missing: {images.missing()}; run `python -m pytest_single_k8s images` first")
 
@@ -249,7 +258,7 @@ def main() -> None:
         for number in range(1, args.runs + 1):
             figures = cluster_run(client, images, addon_names)
             figures |= kept_run(client, images, addon_names)
-            figures["cache_check_s"] = cache_check()
+            figures["cache_check_s"] = cache_check(image_flags)
             figures["baseline_apiserver_s"] = baseline_run(client, images, Path(binaries))
             print(f"run {number}: " + " ".join(f"{k}={v:.2f}" for k, v in figures.items()), flush=True)
             for key, value in figures.items():

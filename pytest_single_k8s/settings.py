@@ -12,6 +12,11 @@
     context       --k8s-context          k8s_context         the kubeconfig's current context
     logs_dir      --k8s-logs-dir         k8s_logs_dir        none (a directory: full logs of each failed test)
     addons        --k8s-addons           k8s_addons          dns,storage ("none": the seven components alone)
+    binaries      --k8s-binaries         k8s_binaries        auto (release, source, or a directory of binaries)
+    release_url   --k8s-release-url      k8s_release_url     https://dl.k8s.io/release (or a mirror of it)
+    etcd_url      --k8s-etcd-url         k8s_etcd_url        etcd's GitHub releases (or a mirror of them)
+    cri_dockerd_url --k8s-cri-dockerd-url k8s_cri_dockerd_url cri-dockerd's GitHub releases (or a mirror)
+    base_image    --k8s-base-image       k8s_base_image      auto (an image reference, or mmdebstrap)
 
 Precedence, written once: CLI > ini > default. A CLI value always wins, even a
 falsy one; an ini key that is absent or empty means "not set".
@@ -24,6 +29,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .build import bases
+from .build import binaries as sources
+from .build.release import Mirrors
+from .build.wanted import AUTO, Wanted
 from .cluster.addons import ADDONS
 from .cluster.addons import DEFAULT as DEFAULT_ADDONS
 from .cluster.names import COMPONENTS
@@ -43,6 +52,16 @@ class Settings:
     context: str | None = None
     logs_dir: Path | None = None
     addons: tuple[str, ...] = DEFAULT_ADDONS
+    binaries: str = AUTO
+    release_url: str = Mirrors.kubernetes
+    etcd_url: str = Mirrors.etcd
+    cri_dockerd_url: str = Mirrors.cri_dockerd
+    base_image: str = AUTO
+
+    def wanted(self) -> Wanted:
+        """What the images are asked to hold: the version, where their binaries and their base come from."""
+        mirrors = Mirrors(kubernetes=self.release_url, etcd=self.etcd_url, cri_dockerd=self.cri_dockerd_url)
+        return Wanted(version=self.version, binaries=self.binaries, mirrors=mirrors, base_image=self.base_image)
 
     def cluster_options(self) -> dict[str, Any]:
         """What create_cluster takes from the settings (all but keep, which its callers decide)."""
@@ -124,6 +143,39 @@ OPTIONS = {  # field -> (CLI flag, ini key, help)
         f"what runs in the cluster besides its components: some of {','.join(ADDONS)} (comma-separated), "
         f"or none; default {','.join(DEFAULT_ADDONS)}",
     ),
+    "binaries": (
+        "--k8s-binaries",
+        "k8s_binaries",
+        "where the Kubernetes, etcd and cri-dockerd binaries come from: release (download the official files), "
+        "source (build them from Go modules), a directory holding them, or auto (cached images, else release, "
+        "else source; the default)",
+    ),
+    "release_url": (
+        "--k8s-release-url",
+        "k8s_release_url",
+        "base URL of the Kubernetes release files, <url>/<version>/bin/linux/<arch>/<name>; "
+        f"default {Mirrors.kubernetes}",
+    ),
+    "etcd_url": (
+        "--k8s-etcd-url",
+        "k8s_etcd_url",
+        "base URL of etcd's release archives, <url>/<version>/etcd-<version>-linux-<arch>.tar.gz; "
+        f"default {Mirrors.etcd}",
+    ),
+    "cri_dockerd_url": (
+        "--k8s-cri-dockerd-url",
+        "k8s_cri_dockerd_url",
+        "base URL of cri-dockerd's release archives, <url>/<version>/cri-dockerd-<version>.<arch>.tgz; "
+        f"default {Mirrors.cri_dockerd}",
+    ),
+    "base_image": (
+        "--k8s-base-image",
+        "k8s_base_image",
+        "what the debian image starts from: an image to pull and install our packages on with apt-get "
+        f"(e.g. {bases.DEBIAN}, or one of a registry mirror), mmdebstrap (a rootfs built here), or auto "
+        f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap; "
+        "the default)",
+    ),
 }
 
 
@@ -166,6 +218,24 @@ def _path(value: str) -> Path:
     return Path(value).expanduser()
 
 
+def _binaries(value: str) -> str:
+    if value.strip() in (AUTO, sources.RELEASE, sources.SOURCE):
+        return value.strip()
+    return str(_path(value))
+
+
+def _image(value: str) -> str:
+    if not value.strip() or any(character.isspace() for character in value.strip()):
+        raise ValueError(value)
+    return value.strip()
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(value)
+    return value.rstrip("/")
+
+
 def _addons(value: str) -> tuple[str, ...]:
     if value.strip() == "none":
         return ()
@@ -184,6 +254,11 @@ CONVERTERS: dict[str, Callable[[str], object]] = {  # field -> from text; the re
     "kubeconfig": _path,
     "logs_dir": _path,
     "addons": _addons,
+    "binaries": _binaries,
+    "release_url": _url,
+    "etcd_url": _url,
+    "cri_dockerd_url": _url,
+    "base_image": _image,
 }
 
 BOOLEANS = {name for name, converter in CONVERTERS.items() if converter is _boolean}

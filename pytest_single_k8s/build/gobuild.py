@@ -15,8 +15,7 @@ from pathlib import Path
 
 from ..common.process import run_streaming
 from ..common.progress import Status
-from ..errors import BuildError
-from . import goproxy
+from . import goproxy, toolchain
 
 KUBERNETES_MODULE = "k8s.io/kubernetes"
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
@@ -36,6 +35,7 @@ class GoProgram:
     main_source: Path | None = None  # our main.go; None builds the module's own root main
     replaces: tuple[str, ...] = ()
     ldflags: tuple[str, ...] = field(default=())
+    command: str = ""  # the main package's folder in the module, where it is not the module's root
 
     def go_mod(self) -> str:
         lines = [f"module pytest-single-k8s/{self.name}", "", f"go {self.go}"]
@@ -50,7 +50,7 @@ class GoProgram:
         return separator.join(filter(None, (self.name, self.version)))
 
     def package(self) -> str:
-        return "." if self.main_source else self.module
+        return "." if self.main_source else "/".join(filter(None, (self.module, self.command)))
 
 
 def kubernetes(version: str, main_source: Path) -> GoProgram:
@@ -86,8 +86,13 @@ def etcd(version: str, main_source: Path) -> GoProgram:
     )
 
 
-def _released(
-    name: str, module: str, version: str, main_source: Path | None = None, stamps: dict[str, str] | None = None
+def released(
+    name: str,
+    module: str,
+    version: str,
+    main_source: Path | None = None,
+    stamps: dict[str, str] | None = None,
+    command: str = "",
 ) -> GoProgram:
     """A program from a module's release; its go.mod's replace block is repeated, since replaces
     apply only in the main module (the wrapper). `stamps`: -X package.variable=value."""
@@ -100,50 +105,46 @@ def _released(
         main_source=main_source,
         replaces=tuple(goproxy.replace_block(go_mod)),
         ldflags=tuple(f"-X {variable}={value}" for variable, value in (stamps or {}).items()),
+        command=command,
     )
 
 
 def cri_dockerd(version: str) -> GoProgram:
     """cri-dockerd's go.mod pins old k8s.io modules by replace."""
     stamp = {f"{CRI_DOCKERD_MODULE}/cmd/version.Version": version.removeprefix("v")}
-    return _released("cri-dockerd", CRI_DOCKERD_MODULE, version, stamps=stamp)
+    return released("cri-dockerd", CRI_DOCKERD_MODULE, version, stamps=stamp)
 
 
 def coredns(version: str, main_source: Path) -> GoProgram:
     """CoreDNS with the plugins our Corefile uses (images/coredns/main.go)."""
-    return _released("coredns", COREDNS_MODULE, version, main_source)
+    return released("coredns", COREDNS_MODULE, version, main_source)
 
 
 def local_path_provisioner(version: str) -> GoProgram:
-    return _released("local-path-provisioner", LOCAL_PATH_MODULE, version, stamps={"main.VERSION": version})
+    return released("local-path-provisioner", LOCAL_PATH_MODULE, version, stamps={"main.VERSION": version})
 
 
 def build(program: GoProgram, out_dir: Path, work_root: Path, status: Status) -> Path:
     """Build `program` into out_dir/<name>; returns the binary's path."""
-    if shutil.which("go") is None:
-        raise BuildError(
-            f"failed to build {program.name}: the Go toolchain is not installed "
-            f"(install Go {program.go} or newer from go.dev, or a Go with GOTOOLCHAIN=auto, "
-            "which fetches the toolchain a module needs from the Go module proxy)"
-        )
+    go = toolchain.choose(program.go)
     work = work_root / program.label("-")
     work.mkdir(parents=True, exist_ok=True)
     (work / "go.mod").write_text(program.go_mod())
     if program.main_source is not None:
         shutil.copyfile(program.main_source, work / "main.go")
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+    env = {**os.environ, **dict(go.env), "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
     # The binary stays in the work directory: go build skips the link when its
     # build ID shows it is up to date, so rebuilding an image costs no relink.
     binary = work / program.name
     title = f"Building {program.label(' ')} from Go modules"
     with status.step(title) as step:
-        step.update("resolving modules")
+        step.update(f"resolving modules with {go.describe()}")
         on_line = _progress(step.update)
         # tidy would drop a requirement that no file of ours imports, so a
         # module's own main is required with `go get` instead.
-        resolve = ["go", "mod", "tidy"] if program.main_source else ["go", "get", f"{program.module}@{program.version}"]
-        run_streaming(resolve, program.name, on_line, cwd=work, env=env)
-        command = ["go", "build", "-v", "-trimpath", "-ldflags", " ".join(("-s", "-w", *program.ldflags))]
+        resolve = ["mod", "tidy"] if program.main_source else ["get", f"{program.module}@{program.version}"]
+        run_streaming([go.command, *resolve], program.name, on_line, cwd=work, env=env)
+        command = [go.command, "build", "-v", "-trimpath", "-ldflags", " ".join(("-s", "-w", *program.ldflags))]
         run_streaming([*command, "-o", str(binary), program.package()], program.name, on_line, cwd=work, env=env)
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(binary, out_dir / program.name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -22,10 +21,13 @@ import filelock
 
 from ..common.paths import cache_dir, recipes_dir
 from ..common.progress import Status
-from ..engine.labels import LABEL, VERSION_LABEL
+from ..engine.labels import BINARIES_LABEL, LABEL, PULLED_LABEL, VERSION_LABEL
 from ..errors import BuildError
-from . import gobuild, goproxy, recipes, rootfs
+from . import bases, gobuild, goproxy, recipes, rootfs
+from . import binaries as sources
+from .bases import Bases
 from .recipes import BY_NAME, NAMES, Recipe, Versions
+from .wanted import Wanted
 
 REPOSITORY = "pytest-single-k8s"
 _BUILD_CODE = tuple(Path(module.__file__) for module in (gobuild, goproxy, recipes, rootfs))  # type: ignore[arg-type]
@@ -36,6 +38,7 @@ class CachedImage:
     name: str
     ref: str
     size: int | None  # bytes, None when not built yet
+    origin: str = ""  # where its upstream binaries or its base came from; empty: built here from images/
 
 
 class Images:
@@ -46,13 +49,42 @@ class Images:
         status: Status | None = None,
         recipes: Path | None = None,
         cache: Path | None = None,
+        binaries: sources.Binaries | None = None,
+        bases: Bases | None = None,
     ) -> None:
         self.client = client
         self.versions = versions
         self.status = status or Status()
         self.recipes = recipes or recipes_dir()
         self.cache = cache or cache_dir()
+        self.binaries = binaries or sources.FromGoModules(self.cache)
+        self.bases = bases or Bases()
         self._refs: dict[str, str] = {}
+
+    @classmethod
+    def chosen(cls, client: docker.DockerClient, wanted: Wanted, status: Status | None = None) -> Images:
+        """The images for a request: its version resolved, its binaries' source and its bases chosen
+        (binaries.choose, bases.choose)."""
+        status = status or Status()
+        present = {tag for image in client.images.list(filters={"label": LABEL}) for tag in image.tags}
+
+        def built(versions: Versions, binaries: sources.Binaries, chosen_bases: Bases, names: set[str]) -> bool:
+            images = cls(client, versions, status, binaries=binaries, bases=chosen_bases)
+            return all(images.ref(name) in present for name in names)
+
+        upstream = {recipe.name for recipe in recipes.RECIPES if recipe.upstream}
+        # The images bases decide (debian, nginx) hold no upstream binary: the version does not reach their tags.
+        nothing = Versions(kubernetes="")
+        chosen_bases = bases.choose(
+            wanted.base_image,
+            client,
+            lambda candidate, name: built(nothing, sources.FromGoModules(cache_dir()), candidate, {name}),
+            status,
+        )
+        versions, binaries = sources.choose(
+            wanted, cache_dir(), lambda versions, binaries: built(versions, binaries, chosen_bases, upstream), status
+        )
+        return cls(client, versions, status, binaries=binaries, bases=chosen_bases)
 
     # -- tags ---------------------------------------------------------------
 
@@ -63,13 +95,17 @@ class Images:
         return self._refs[name]
 
     def _compute_ref(self, recipe: Recipe) -> str:
+        pulled = self.bases.origin(recipe.name)
         inputs = {
             "name": recipe.name,
             "files": _hash_files(self.recipes, self._files(recipe)),
             **recipe.pinned(self.versions),
-            **(rootfs.inputs() if recipe.rootfs else {}),
+            **(rootfs.inputs() if recipe.rootfs and not pulled else {}),
+            **(self.binaries.tag_inputs() if recipe.upstream else {}),
         }
-        if recipe.parent:
+        if pulled:
+            inputs["pulled"] = pulled
+        elif recipe.parent:
             inputs["parent"] = self.ref(recipe.parent)
         digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
         return f"{REPOSITORY}/{recipe.name}:{digest.hexdigest()[:16]}"
@@ -81,27 +117,35 @@ class Images:
     # -- state --------------------------------------------------------------
 
     def listing(self) -> list[CachedImage]:
-        present = {
-            tag: image.attrs["Size"]
-            for image in self.client.images.list(filters={"label": LABEL})
-            for tag in image.tags
-        }
-        return [CachedImage(name, self.ref(name), present.get(self.ref(name))) for name in NAMES]
+        present = {tag: image for image in self.client.images.list(filters={"label": LABEL}) for tag in image.tags}
+        listing = []
+        for name in NAMES:
+            image = present.get(self.ref(name))
+            labels = image.labels if image is not None else {}
+            origin = labels.get(BINARIES_LABEL) or (f"FROM {labels[PULLED_LABEL]}" if PULLED_LABEL in labels else "")
+            listing.append(CachedImage(name, self.ref(name), image.attrs["Size"] if image else None, origin))
+        return listing
 
     def missing(self) -> list[str]:
         return [image.name for image in self.listing() if image.size is None]
 
     def stale(self) -> list[str]:
         """Our image tags that no current recipe produces. Kubernetes images of other
-        versions are kept: they are another version's cache, not stale."""
+        versions or binaries' sources are kept: they are another cache, not stale."""
         current = {self.ref(name) for name in NAMES}
         found = []
         for image in self.client.images.list(filters={"label": LABEL}):
             other_version = image.labels.get(VERSION_LABEL, self.versions.kubernetes) != self.versions.kubernetes
+            kind = image.labels.get(BINARIES_LABEL, self.binaries.kind).split()[0]
+            other_base = image.labels.get(PULLED_LABEL) != self.bases.origin(image.labels.get(LABEL, ""))
             found += [
                 tag
                 for tag in image.tags
-                if tag.startswith(f"{REPOSITORY}/") and tag not in current and not other_version
+                if tag.startswith(f"{REPOSITORY}/")
+                and tag not in current
+                and not other_version
+                and kind == self.binaries.kind
+                and not other_base
             ]
         return sorted(found)
 
@@ -139,14 +183,17 @@ class Images:
         ref, folder = self.ref(recipe.name), self.recipes / recipe.name
         self.cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="build-", dir=self.cache) as scratch:
-            context = Path(scratch)
-            if recipe.rootfs:
+            context = Path(scratch) / "context"
+            context.mkdir()
+            if recipe.rootfs and not self.bases.origin(recipe.name):
                 rootfs.build(self.client, ref, folder / "packages", context, self.status)
             else:
+                if recipe.upstream:
+                    self.binaries.provide(
+                        recipe.upstream, self.versions, folder, context / "bin", Path(scratch), self.status
+                    )
                 for program in recipe.programs(self.versions, folder) if recipe.programs else []:
                     gobuild.build(program, context / "bin", self.cache / "go", self.status)
-                for link, target in recipe.links.items():
-                    os.symlink(target, context / "bin" / link)
                 shutil.copytree(folder, context, dirs_exist_ok=True)
                 self._docker_build(recipe, context)
         try:
@@ -159,6 +206,8 @@ class Images:
         labels = {
             LABEL: recipe.name,
             **({VERSION_LABEL: self.versions.kubernetes} if recipe.pinned(self.versions).get("kubernetes") else {}),
+            **({BINARIES_LABEL: f"{self.binaries.kind} {self.binaries.describe()}"} if recipe.upstream else {}),
+            **({PULLED_LABEL: base} if (base := self.bases.origin(recipe.name)) else {}),
         }
         with self.status.step(f"Building {ref}") as step:
             output = self.client.api.build(
@@ -168,7 +217,7 @@ class Images:
                 forcerm=True,
                 decode=True,
                 labels=labels,
-                buildargs={"BASE": self.ref(recipe.parent)} if recipe.parent else {},
+                buildargs={"BASE": base} if base else {"BASE": self.ref(recipe.parent)} if recipe.parent else {},
             )
             log: list[str] = []
             for chunk in output:

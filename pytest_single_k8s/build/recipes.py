@@ -3,24 +3,28 @@
     debian      Debian rootfs (mmdebstrap + docker import): the userland of the rest
     pause       our pause program, FROM scratch
     etcd        etcd, FROM debian
-    kubernetes  the multi-call kube binary, cri-dockerd and our reaper, FROM debian
+    kubernetes  the Kubernetes commands, cri-dockerd and our reaper, FROM debian
     nginx       Debian's nginx, FROM debian (the example's workload)
     coredns     CoreDNS with the plugins cluster DNS uses, FROM scratch (the dns addon)
     local-path-provisioner  Rancher's local-path provisioner, FROM scratch (the storage addon)
 
 A recipe's folder under images/ holds its Dockerfile (or, for the rootfs, its
 package list) and our Go sources; every file there goes into the image's tag.
+The upstream binaries (Kubernetes, etcd, cri-dockerd) come from the source
+--k8s-binaries chooses: release files, a Go module build or a directory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import gobuild
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
+ETCD, CRI_DOCKERD = "etcd", "cri-dockerd"
+UPSTREAM = (*KUBE_COMMANDS, ETCD, CRI_DOCKERD)  # the binaries --k8s-binaries provides (binaries.py)
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ class Recipe:
     parent: str | None = None  # an image of ours it is built FROM; None: scratch, or a rootfs
     rootfs: bool = False  # made by mmdebstrap and `docker import` instead of `docker build`
     pinned: Callable[[Versions], dict[str, str]] = lambda versions: {}  # versions that go into the tag
-    programs: Callable[[Versions, Path], list[gobuild.GoProgram]] | None = None  # Go programs for bin/
-    links: dict[str, str] = field(default_factory=dict)  # bin/ symlinks: name -> target
+    programs: Callable[[Versions, Path], list[gobuild.GoProgram]] | None = None  # our Go programs for bin/
+    upstream: tuple[str, ...] = ()  # upstream binaries for bin/, from the chosen source (binaries.py)
 
 
 RECIPES = (
@@ -51,18 +55,14 @@ RECIPES = (
         "etcd",
         parent="debian",
         pinned=lambda versions: {"etcd": versions.etcd},
-        programs=lambda versions, folder: [gobuild.etcd(versions.etcd, folder / "main.go")],
+        upstream=(ETCD,),
     ),
     Recipe(
         "kubernetes",
         parent="debian",
         pinned=lambda versions: {"kubernetes": versions.kubernetes, "cri-dockerd": versions.cri_dockerd},
-        programs=lambda versions, folder: [
-            gobuild.kubernetes(versions.kubernetes, folder / "main.go"),
-            gobuild.cri_dockerd(versions.cri_dockerd),
-            gobuild.GoProgram("reaper", main_source=folder / "reaper" / "main.go"),
-        ],
-        links=dict.fromkeys(KUBE_COMMANDS, "kube"),
+        programs=lambda versions, folder: [gobuild.GoProgram("reaper", main_source=folder / "reaper" / "main.go")],
+        upstream=(*KUBE_COMMANDS, CRI_DOCKERD),
     ),
     Recipe("nginx", parent="debian"),
     Recipe(

@@ -24,6 +24,7 @@ _REQUEST = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _RELEASE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 
 Release = tuple[int, int, int]
+Request = tuple[int, int, int | None]
 
 
 def parse_release(text: str) -> Release | None:
@@ -60,34 +61,48 @@ def served_releases(cache: Path, now: float | None = None) -> list[Release]:
     return releases
 
 
+def minimum() -> str:
+    return "{}.{}".format(*MINIMUM)
+
+
+def parse_request(requested: str | None, supported: list[Release] | None = None) -> Request | None:
+    """(major, minor, patch or None) for a request, None for 'latest'; malformed or too old is a VersionError.
+    `supported`, where known, gives the messages their examples and choices."""
+    text = (requested or "latest").strip()
+    if text == "latest":
+        return None
+    found = _REQUEST.match(text)
+    example = supported[-1] if supported else (*MINIMUM, 0)
+    if not found:
+        raise VersionError(
+            f"malformed Kubernetes version {text!r}: use 'latest', a minor such as "
+            f"'{example[0]}.{example[1]}', or a release such as '{tag(example)}'"
+        )
+    major, minor = int(found[1]), int(found[2])
+    if (major, minor) < MINIMUM:
+        choices = f"; supported releases: {_listing(supported)}" if supported else ""
+        raise VersionError(f"Kubernetes {text} is not supported: pytest-single-k8s needs {minimum()} or later{choices}")
+    return (major, minor, None if found[3] is None else int(found[3]))
+
+
 def resolve(requested: str | None, served: list[Release]) -> str:
     """The release tag for a request, or a VersionError that names valid choices."""
     supported = [r for r in served if r[:2] >= MINIMUM]
     if not supported:
-        raise VersionError(f"the Go module proxy serves no Kubernetes release >= {MINIMUM[0]}.{MINIMUM[1]}")
-    text = (requested or "latest").strip()
-    if text == "latest":
+        raise VersionError(f"the Go module proxy serves no Kubernetes release >= {minimum()}")
+    wanted = parse_request(requested, supported)
+    if wanted is None:
         return tag(supported[-1])
-    found = _REQUEST.match(text)
-    if not found:
-        raise VersionError(
-            f"malformed Kubernetes version {text!r}: use 'latest', a minor such as "
-            f"'{supported[-1][0]}.{supported[-1][1]}', or a release such as '{tag(supported[-1])}'"
-        )
-    major, minor = int(found[1]), int(found[2])
-    if (major, minor) < MINIMUM:
-        raise VersionError(
-            f"Kubernetes {text} is not supported: pytest-single-k8s needs {MINIMUM[0]}.{MINIMUM[1]} or later; "
-            + f"supported releases: {_listing(supported)}"
-        )
-    if found[3] is None:
+    major, minor, patch = wanted
+    if patch is None:
         patches = [r for r in supported if r[:2] == (major, minor)]
         if patches:
             return tag(patches[-1])
-    elif (major, minor, int(found[3])) in supported:
-        return tag((major, minor, int(found[3])))
-    wanted = (major, minor, int(found[3] or 0))
-    nearest = sorted(supported, key=lambda r: (_distance(r, wanted), r))[:3]
+    elif (major, minor, patch) in supported:
+        return tag((major, minor, patch))
+    text = (requested or "").strip()
+    target = (major, minor, patch or 0)
+    nearest = sorted(supported, key=lambda r: (_distance(r, target), r))[:3]
     raise VersionError(
         f"Kubernetes {text} is not served by the Go module proxy ({goproxy.proxy_url()}); "
         f"nearest valid versions: {', '.join(tag(r) for r in sorted(nearest, reverse=True))}"

@@ -20,13 +20,10 @@ from typing import Any
 
 import docker
 
-from ..build import versions
 from ..build.images import Images
-from ..build.recipes import Versions
 from ..cluster import diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
 from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK
-from ..common.paths import cache_dir
 from ..common.progress import Status
 from ..engine import lock
 from ..engine.connection import connect
@@ -34,6 +31,15 @@ from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
 from ..settings import OPTIONS, resolve
+
+IMAGE_OPTIONS = (
+    "version",
+    "binaries",
+    "release_url",
+    "etcd_url",
+    "cri_dockerd_url",
+    "base_image",
+)  # what the images command takes
 
 COMMANDS = __doc__.split("\n\n", 1)[1].strip().splitlines()  # one line per command, from the docstring
 
@@ -82,12 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--dir", type=Path, help="write every component's log to this directory instead")
     command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
     images = command("images", _images)
-    flag, _, help_text = OPTIONS["version"]
-    images.add_argument(flag, dest="version", default="latest", help=help_text)
+    for name in IMAGE_OPTIONS:
+        flag, _, help_text = OPTIONS[name]
+        images.add_argument(flag, dest=name, help=help_text)
     images.add_argument(
         "--prune",
         action="store_true",
-        help="also remove our images that no current recipe produces (other versions' are kept)",
+        help="also remove our images that no current recipe produces (other versions' and sources' are kept)",
     )
     return parser
 
@@ -95,8 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 def _up(args: argparse.Namespace) -> int:
     chosen = resolve({name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}, {})
     client, status = connect(), Status()
-    version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
-    images = Images(client, Versions(kubernetes=version), status)
+    images = Images.chosen(client, chosen.wanted(), status)
     images.ensure()
     cluster = create_cluster(client, images, status, keep=True, **chosen.cluster_options())
     cluster.close()  # a kept cluster stays
@@ -201,12 +207,15 @@ def _down(args: argparse.Namespace) -> int:
 
 def _images(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    version = versions.resolve(args.version, versions.served_releases(cache_dir()))
-    built = Images(connect(), Versions(kubernetes=version), Status())
+    chosen = resolve({name: getattr(args, name) for name in IMAGE_OPTIONS}, {})
+    built = Images.chosen(connect(), chosen.wanted(), Status())
     built.ensure()
     for tag in built.prune() if args.prune else ():
         print(f"removed {tag}", file=sys.stderr)
     for image in built.listing():
-        print(f"{image.ref:48} {image.size / 1e6 if image.size else 0:8.1f} MB")
-    print(f"Kubernetes {version}: all images ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        print(f"{image.ref:48} {image.size / 1e6 if image.size else 0:8.1f} MB  {image.origin}".rstrip())
+    print(
+        f"Kubernetes {built.versions.kubernetes}: all images ready in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
     return 0

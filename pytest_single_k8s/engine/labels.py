@@ -13,6 +13,8 @@ REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, re
 KEPT_LABEL = f"{LABEL}.kept"  # on a kept cluster's containers: the fingerprint of its settings
 HELPER_LABEL = f"{LABEL}.helper"  # one-shot helper containers
 VERSION_LABEL = f"{LABEL}.kubernetes-version"  # on images: the Kubernetes release they hold
+BINARIES_LABEL = f"{LABEL}.binaries"  # on images: where their upstream binaries came from (kind, then details)
+PULLED_LABEL = f"{LABEL}.pulled"  # on images built FROM a pulled image (--k8s-base-image): its reference
 POD_UID_LABEL = "io.kubernetes.pod.uid"  # cri-dockerd's label on every pod container
 # The reaper's fixed name makes it the engine's lock: Docker refuses a second
 # container of that name, so two sessions can never both start a cluster.

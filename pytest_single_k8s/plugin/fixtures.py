@@ -3,6 +3,7 @@ and the marker's gate."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,16 +12,13 @@ import docker
 import kubernetes.client
 import pytest
 
-from ..build import versions
 from ..build.images import Images
-from ..build.recipes import Versions
 from ..cluster import external, namespaces, webhooks
 from ..cluster.apply import Applier
 from ..cluster.create import create_cluster
 from ..cluster.external import ExternalCluster
 from ..cluster.handle import Cluster
 from ..cluster.webhooks import Webhook
-from ..common.paths import cache_dir
 from ..engine.connection import connect
 from ..errors import DockerUnavailable
 from .options import settings
@@ -49,11 +47,11 @@ def k8s_images(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> I
         cluster = request.getfixturevalue("k8s_cluster")
         if not isinstance(cluster, Cluster):
             pytest.skip(f"pytest-single-k8s: k8s_images: the pods of {cluster.server} cannot run this host's images")
-        client, version = cluster.docker, cluster.plan.version
+        # The kept cluster's release; with --k8s-binaries auto, the images it was made from are the cached ones.
+        wanted = dataclasses.replace(chosen.wanted(), version=cluster.plan.version)
+        images = Images.chosen(cluster.docker, wanted, status(pytestconfig))
     else:
-        client = _engine(chosen.require)
-        version = versions.resolve(chosen.version, versions.served_releases(cache_dir()))
-    images = Images(client, Versions(kubernetes=version), status(pytestconfig))
+        images = Images.chosen(_engine(chosen.require), chosen.wanted(), status(pytestconfig))
     images.ensure()
     return images
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pytest_single_k8s.build import versions
 from pytest_single_k8s.build.images import Images
-from pytest_single_k8s.build.recipes import NAMES, Versions
-from pytest_single_k8s.common.paths import cache_dir
+from pytest_single_k8s.build.recipes import NAMES
+from pytest_single_k8s.build.wanted import Wanted
 from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.engine.connection import connect
 
@@ -62,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [name for name in args.cells if name not in CELLS]
     if unknown:
         parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(CELLS)}")
-    version = versions.resolve(args.k8s_version, versions.served_releases(cache_dir()))
-    results = run_cells(Images(connect(), Versions(kubernetes=version), Status()), args.cells or list(CELLS))
+    images = Images.chosen(connect(), Wanted(version=args.k8s_version), Status())
+    results = run_cells(images, args.cells or list(CELLS))
     for result in results:
         if args.logs or not result.passed:
             print(f"\n--- cell {result.cell.name} ---\n{result.log}\n")

@@ -19,6 +19,18 @@ def test_uses_the_cluster(k8s_cluster):
 """
 
 
+# The environment as the run started: pytester points HOME at a temporary directory, and a Go build
+# under that HOME would start from empty module and build caches (minutes instead of seconds).
+HOST_ENV = dict(os.environ)
+
+
+def images_command(*args, cache=None):
+    """`pytest-single-k8s images ARGS`, with the cache directory at `cache` where given."""
+    env = {**HOST_ENV, **({"PYTEST_SINGLE_K8S_CACHE": str(cache)} if cache else {})}
+    command = [sys.executable, "-m", "pytest_single_k8s", "images", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1200, env=env)
+
+
 def inner(pytester, *args):
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 

