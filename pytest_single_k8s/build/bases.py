@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from ..common.progress import Status
 from ..errors import BuildError
@@ -76,9 +77,10 @@ def pull(client: docker.DockerClient, image: str, status: Status) -> None:
         return
     except docker.errors.ImageNotFound:
         pass
-    repository, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "latest")
     with status.step(f"Pulling {image}"):
         try:
-            client.images.pull(repository, tag=tag)
+            client.images.pull(image)  # docker-py splits name, tag and digest; no tag means latest
         except docker.errors.APIError as error:
             raise BuildError(f"failed to pull {image}: {error.explanation or error}") from error
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+            raise BuildError(f"failed to pull {image}: {error}") from error

@@ -148,7 +148,12 @@ class FromDirectory:
         (version,) = kubernetes
         wanted = versions.parse_request(requested)
         parsed = versions.parse_release(version)
-        if wanted is not None and (parsed is None or parsed[:2] != wanted[:2] or wanted[2] not in (None, parsed[2])):
+        if parsed is None or parsed[:2] < versions.MINIMUM:
+            raise VersionError(
+                f"the binaries in {self.path} are Kubernetes {version}: pytest-single-k8s needs {versions.minimum()}"
+                " or later"
+            )
+        if wanted is not None and (parsed[:2] != wanted[:2] or wanted[2] not in (None, parsed[2])):
             raise VersionError(f"the binaries in {self.path} are Kubernetes {version}, not the requested {requested}")
         return Versions(
             kubernetes=version,
@@ -158,22 +163,30 @@ class FromDirectory:
 
 
 def choose(wanted: Wanted, cache: Path, cached: CachedCheck, status: Status) -> tuple[Versions, Binaries]:
-    """The versions and the source for a request; `cached(versions, binaries)` says whether images exist."""
-    if wanted.binaries == RELEASE:
-        return Versions(kubernetes=release.resolve(wanted.version, wanted.mirrors)), FromRelease(wanted.mirrors, cache)
-    if wanted.binaries == SOURCE:
-        version = versions.resolve(wanted.version, versions.served_releases(cache))
-        return Versions(kubernetes=version), FromGoModules(cache)
-    if wanted.binaries != AUTO:
+    """The versions and the source for a request; `cached(versions, binaries)` says whether images exist.
+
+    A release requested exactly (v1.37.2) whose images are cached asks nobody: an offline or
+    air-gapped host runs from its cache. Anything else is resolved where the source says."""
+    downloaded, built = FromRelease(wanted.mirrors, cache), FromGoModules(cache)
+    if wanted.binaries not in (AUTO, RELEASE, SOURCE):
         directory = FromDirectory(Path(wanted.binaries).expanduser().resolve())
         return directory.versions(wanted.version), directory
+    candidates = {AUTO: (downloaded, built), RELEASE: (downloaded,), SOURCE: (built,)}[wanted.binaries]
+    exact = versions.exact(wanted.version)
+    if exact is not None:
+        for candidate in candidates:
+            if cached(Versions(kubernetes=exact), candidate):
+                return Versions(kubernetes=exact), candidate
+    if wanted.binaries == RELEASE:
+        return Versions(kubernetes=release.resolve(wanted.version, wanted.mirrors)), downloaded
+    if wanted.binaries == SOURCE:
+        return Versions(kubernetes=versions.resolve(wanted.version, versions.served_releases(cache))), built
     chosen = Versions(kubernetes=_auto_version(wanted, cache))
-    downloaded, built = FromRelease(wanted.mirrors, cache), FromGoModules(cache)
-    for candidate in (downloaded, built):
+    for candidate in candidates:
         if cached(chosen, candidate):
             return chosen, candidate
     try:
-        release.probe(wanted.mirrors, chosen.kubernetes)
+        release.probe(wanted.mirrors, chosen.kubernetes, chosen.etcd)
     except BuildError as error:
         status.info(f" • binaries: building from Go modules: the release files did not answer ({error})")
         return chosen, built

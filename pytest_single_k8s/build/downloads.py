@@ -9,6 +9,7 @@ a timeout, HTTP 5xx or 429) are retried; anything else is reported at once.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import re
 import urllib.error
 import urllib.request
@@ -28,12 +29,19 @@ class Transient(Exception):
     """A failure worth another attempt."""
 
 
+class NotFound(BuildError):
+    """The server has no such file (HTTP 404)."""
+
+
 def read_text(url: str, timeout: float = READ_TIMEOUT) -> str:
     """A small file (a checksum, a version); one attempt: callers decide what a failure means."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.read(1 << 20).decode()
-    except (urllib.error.URLError, OSError, UnicodeDecodeError) as error:
+    except urllib.error.HTTPError as error:
+        kind = NotFound if error.code == 404 else BuildError
+        raise kind(f"failed to read {url}: {_reason(error)}") from error
+    except (urllib.error.URLError, OSError, http.client.HTTPException, UnicodeDecodeError) as error:
         raise BuildError(f"failed to read {url}: {_reason(error)}") from error
 
 
@@ -73,18 +81,29 @@ def download(url: str, destination: Path, sha256: str, progress: Callable[[str],
 
 
 def _attempt(url: str, partial: Path, progress: Callable[[str], None]) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=READ_TIMEOUT) as response, partial.open("wb") as out:
+    with partial.open("wb") as out:  # a local error (a full disk) is no network failure: not retried
+        try:
+            response = urllib.request.urlopen(url, timeout=READ_TIMEOUT)
+        except urllib.error.HTTPError as error:
+            if error.code >= 500 or error.code == 429:
+                raise Transient(_reason(error)) from error
+            raise BuildError(f"failed to download {url}: {_reason(error)}") from error
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:  # refused, timed out
+            raise Transient(_reason(error)) from error
+        with response:
             total, done = int(response.headers.get("Content-Length") or 0), 0
-            while chunk := response.read(CHUNK):
+            while chunk := _read(response):
                 out.write(chunk)
                 done += len(chunk)
                 progress(f"{partial.stem}: {done / 1e6:.0f}" + (f" of {total / 1e6:.0f} MB" if total else " MB"))
-    except urllib.error.HTTPError as error:
-        if error.code >= 500 or error.code == 429:
-            raise Transient(_reason(error)) from error
-        raise BuildError(f"failed to download {url}: {_reason(error)}") from error
-    except (urllib.error.URLError, OSError) as error:  # resets, timeouts, refused connections
+        if total and done < total:  # the server closed early: read() ends without an error
+            raise Transient(f"the transfer ended after {done} of {total} bytes")
+
+
+def _read(response: http.client.HTTPResponse) -> bytes:
+    try:
+        return response.read(CHUNK)
+    except (OSError, http.client.HTTPException) as error:  # a reset or a stall mid-transfer
         raise Transient(_reason(error)) from error
 
 

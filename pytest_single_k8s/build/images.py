@@ -27,7 +27,8 @@ from . import bases, gobuild, goproxy, recipes, rootfs
 from . import binaries as sources
 from .bases import Bases
 from .recipes import BY_NAME, NAMES, Recipe, Versions
-from .wanted import Wanted
+from .versions import parse_request
+from .wanted import AUTO, Wanted
 
 REPOSITORY = "pytest-single-k8s"
 _BUILD_CODE = tuple(Path(module.__file__) for module in (gobuild, goproxy, recipes, rootfs))  # type: ignore[arg-type]
@@ -66,6 +67,8 @@ class Images:
         """The images for a request: its version resolved, its binaries' source and its bases chosen
         (binaries.choose, bases.choose)."""
         status = status or Status()
+        if wanted.binaries in (AUTO, sources.RELEASE, sources.SOURCE):
+            parse_request(wanted.version)  # a malformed or unsupported request fails before any pull
         present = {tag for image in client.images.list(filters={"label": LABEL}) for tag in image.tags}
 
         def built(versions: Versions, binaries: sources.Binaries, chosen_bases: Bases, names: set[str]) -> bool:
@@ -112,7 +115,18 @@ class Images:
 
     def _files(self, recipe: Recipe) -> list[Path]:
         files = sorted(p for p in (self.recipes / recipe.name).rglob("*") if p.is_file())
+        if recipe.rootfs and not self.bases.origin(recipe.name):
+            files = [path for path in files if path.name != "Dockerfile"]  # the pulled way's recipe: unused
         return files + list(_BUILD_CODE) if recipe.programs else files
+
+    def pulled_root(self, name: str) -> str | None:
+        """The pulled image that `name`'s chain of parents starts from, if any (its label, for prune)."""
+        recipe = BY_NAME.get(name)
+        while recipe is not None:
+            if self.bases.origin(recipe.name):
+                return self.bases.origin(recipe.name)
+            recipe = BY_NAME[recipe.parent] if recipe.parent else None
+        return None
 
     # -- state --------------------------------------------------------------
 
@@ -122,7 +136,7 @@ class Images:
         for name in NAMES:
             image = present.get(self.ref(name))
             labels = image.labels if image is not None else {}
-            origin = labels.get(BINARIES_LABEL) or (f"FROM {labels[PULLED_LABEL]}" if PULLED_LABEL in labels else "")
+            origin = labels.get(BINARIES_LABEL) or (f"on {labels[PULLED_LABEL]}" if PULLED_LABEL in labels else "")
             listing.append(CachedImage(name, self.ref(name), image.attrs["Size"] if image else None, origin))
         return listing
 
@@ -137,7 +151,7 @@ class Images:
         for image in self.client.images.list(filters={"label": LABEL}):
             other_version = image.labels.get(VERSION_LABEL, self.versions.kubernetes) != self.versions.kubernetes
             kind = image.labels.get(BINARIES_LABEL, self.binaries.kind).split()[0]
-            other_base = image.labels.get(PULLED_LABEL) != self.bases.origin(image.labels.get(LABEL, ""))
+            other_base = image.labels.get(PULLED_LABEL) != self.pulled_root(image.labels.get(LABEL, ""))
             found += [
                 tag
                 for tag in image.tags
@@ -207,8 +221,9 @@ class Images:
             LABEL: recipe.name,
             **({VERSION_LABEL: self.versions.kubernetes} if recipe.pinned(self.versions).get("kubernetes") else {}),
             **({BINARIES_LABEL: f"{self.binaries.kind} {self.binaries.describe()}"} if recipe.upstream else {}),
-            **({PULLED_LABEL: base} if (base := self.bases.origin(recipe.name)) else {}),
+            **({PULLED_LABEL: root} if (root := self.pulled_root(recipe.name)) else {}),
         }
+        base = self.bases.origin(recipe.name) or (self.ref(recipe.parent) if recipe.parent else None)
         with self.status.step(f"Building {ref}") as step:
             output = self.client.api.build(
                 path=str(context),
@@ -217,7 +232,7 @@ class Images:
                 forcerm=True,
                 decode=True,
                 labels=labels,
-                buildargs={"BASE": base} if base else {"BASE": self.ref(recipe.parent)} if recipe.parent else {},
+                buildargs={"BASE": base} if base else {},
             )
             log: list[str] = []
             for chunk in output:

@@ -71,16 +71,18 @@ def resolve(requested: str | None, mirrors: Mirrors, timeout: float = PROBE_TIME
         return release
     text = downloads.read_text(url, timeout).strip()
     found = versions.parse_release(text)
-    if found is None:
-        raise VersionError(f"{url} names no Kubernetes release: {text[:80]!r}")
+    if found is None or (wanted is not None and found[:2] != wanted[:2]):
+        raise VersionError(f"{url} names no Kubernetes release of the request {requested!r}: {text[:80]!r}")
     if found[:2] < versions.MINIMUM:
         raise VersionError(f"{url} names {text}, older than the {versions.minimum()} pytest-single-k8s needs")
     return versions.tag(found)
 
 
-def probe(mirrors: Mirrors, version: str) -> None:
-    """Raise BuildError within PROBE_TIMEOUT unless the mirror has this release's files."""
+def probe(mirrors: Mirrors, version: str, etcd: str) -> None:
+    """Raise BuildError unless the sites answer for this release's files (each read times out after
+    PROBE_TIMEOUT seconds without an answer)."""
     _digest(mirrors.kubernetes_file(version, "kube-apiserver") + ".sha256", PROBE_TIMEOUT)
+    downloads.read_text(mirrors.etcd_archive(etcd).rsplit("/", 1)[0] + "/SHA256SUMS", PROBE_TIMEOUT)
 
 
 def fetch_kubernetes(
@@ -106,7 +108,7 @@ def fetch_cri_dockerd(
     url = mirrors.cri_dockerd_archive(version)
     try:
         sha256 = _digest(url + ".sha256")
-    except BuildError as missing:
+    except downloads.NotFound as missing:  # anything else (a timeout, a 5xx) is an error, not a fallback
         sha256 = CRI_DOCKERD_SHA256.get((version, architecture()), "")
         if not sha256:
             raise NoChecksum(

