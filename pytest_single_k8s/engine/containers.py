@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import posixpath
+import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,3 +81,21 @@ def last_logs(client: docker.DockerClient, name: str, tail: int = 50) -> str:
         return client.containers.get(name).logs(tail=tail).decode(errors="replace")
     except docker.errors.NotFound:
         return f"(no container {name})"
+
+
+def image_file(client: docker.DockerClient, image: str, path: str) -> bytes:
+    """The bytes of one file of an image, symlinks followed (read from a container never started)."""
+    container = client.containers.create(image, ["true"])
+    try:
+        while True:
+            stream, _ = container.get_archive(path)
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+                member = archive.getmembers()[0]
+                if not member.issym():
+                    data = archive.extractfile(member)
+                    if data is None:
+                        raise ValueError(f"{path} in {image} is not a file")
+                    return data.read()
+            path = posixpath.join(posixpath.dirname(path), member.linkname)
+    finally:
+        remove(container)

@@ -20,25 +20,9 @@ from pathlib import Path
 
 from pytest_single_k8s.build.recipes import KUBE_COMMANDS
 from pytest_single_k8s.build.release import Mirrors, architecture
+from pytest_single_k8s.engine.containers import image_file
 
 LAYOUTS = {"kubernetes": "release", "etcd": "etcd", "cri_dockerd": "cri-dockerd"}  # Mirrors field -> folder
-
-
-def image_file(client, image, path):
-    """The bytes of one file of an image, symlinks followed."""
-    container = client.containers.create(image, ["true"])
-    try:
-        while True:
-            stream, _ = container.get_archive(path)
-            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
-                member = archive.getmembers()[0]
-                if not member.issym():
-                    data = archive.extractfile(member)
-                    assert data is not None, f"{path} in {image} is not a file"
-                    return data.read()
-                path = str(Path(path).parent / member.linkname)
-    finally:
-        container.remove(force=True)
 
 
 def sha256(data):

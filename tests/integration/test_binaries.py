@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from pytest_single_k8s.build.recipes import UPSTREAM
+from pytest_single_k8s.engine.containers import image_file
 from pytest_single_k8s.engine.labels import BINARIES_LABEL, LABEL
 
 from . import mirror
@@ -93,7 +94,7 @@ def test_a_directory_of_binaries_reports_their_versions_and_must_match_the_reque
     client, versions = k8s_images.client, k8s_images.versions
     for name in UPSTREAM:
         image = "etcd" if name == "etcd" else "kubernetes"
-        (tmp_path / name).write_bytes(mirror.image_file(client, k8s_images.ref(image), f"/usr/local/bin/{name}"))
+        (tmp_path / name).write_bytes(image_file(client, k8s_images.ref(image), f"/usr/local/bin/{name}"))
         (tmp_path / name).chmod(0o755)
     other_minor = "1." + str(int(versions.kubernetes.split(".")[1]) + 1)
     refused = images_command("--k8s-binaries", str(tmp_path), "--k8s-version", other_minor, cache=tmp_path / "cache")
