@@ -29,7 +29,9 @@ def identities(plan: ClusterPlan) -> list[Identity]:
         Identity("apiserver-etcd-client", "kube-apiserver-etcd-client"),
         Identity("etcd-server", "etcd", usages=(SERVER, CLIENT), dns_names=local_names, ips=("127.0.0.1",)),
         Identity("admin", "pytest-single-k8s-admin", groups=("system:masters",)),
-        Identity("kube-controller-manager", "system:kube-controller-manager"),
+        # Every controller acts as the controller-manager itself (specs.controller_manager), so it needs
+        # what all of them do: system:masters, as a throwaway cluster can afford.
+        Identity("kube-controller-manager", "system:kube-controller-manager", groups=("system:masters",)),
         Identity("kube-scheduler", "system:kube-scheduler"),
         Identity("kubelet", f"system:node:{plan.node_name}", groups=("system:nodes",)),
         Identity("kube-proxy", "system:kube-proxy"),

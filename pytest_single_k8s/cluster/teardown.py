@@ -43,17 +43,17 @@ class Stage:
 
 
 def plan(cluster_id: str, directory: Path | None) -> tuple[Stage, ...]:
-    """Node agents first (no kubelet may restart a pod, no kube-proxy rewrite rules), then the
-    pods' containers (those whose sandboxes are ours: pods.OUR_SANDBOXES), then the other
-    components and, after them, the host clean-up (iptables, cgroups, mounts, the directory;
-    none without a directory that passed directory.checked); the helpers and the reaper,
-    which holds the engine, last."""
+    """Node agents first (no kubelet may restart a pod, no kube-proxy rewrite rules), then at once
+    the pods' containers (those whose sandboxes are ours: pods.OUR_SANDBOXES) and the other
+    components (no pod needs them to go), then the host clean-up (iptables, cgroups, mounts,
+    the directory; none without a directory that passed directory.checked); the helpers and
+    the reaper, which holds the engine, last."""
     ours = f"{CLUSTER_LABEL}={cluster_id}"
     host = ("with-host-iptables", "host-cleanup", str(directory)) if directory else ()
     return (
         Stage(remove=tuple({"label": [ours, f"{COMPONENT_LABEL}={agent}"]} for agent in NODE_AGENTS)),
-        Stage(pods_of=(OUR_SANDBOXES,)),
-        Stage(remove=({"label": [ours]},), host=host),
+        Stage(remove=({"label": [ours]},), pods_of=(OUR_SANDBOXES,)),
+        Stage(host=host),
         Stage(remove=({"label": [f"{HELPER_LABEL}={cluster_id}"]}, {"label": [f"{REAPER_LABEL}={cluster_id}"]})),
     )
 

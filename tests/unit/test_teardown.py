@@ -57,7 +57,7 @@ def _matches(container_labels, label):
     return key in container_labels and (not value or container_labels[key] == value)
 
 
-def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clean_up_then_the_reaper():
+def test_the_plan_removes_node_agents_then_pods_and_the_rest_then_cleans_the_host_then_the_reaper():
     stages = teardown.plan("abcd1234", DIRECTORY_PATH)
     ours = f"{labels.CLUSTER_LABEL}=abcd1234"
     assert [stage.remove for stage in stages] == [
@@ -65,8 +65,8 @@ def test_the_plan_removes_node_agents_then_pods_then_the_rest_with_the_host_clea
             {"label": [ours, f"{labels.COMPONENT_LABEL}={KUBELET}"]},
             {"label": [ours, f"{labels.COMPONENT_LABEL}={PROXY}"]},
         ),
-        (),
         ({"label": [ours]},),
+        (),
         ({"label": [f"{labels.HELPER_LABEL}=abcd1234"]}, {"label": [f"{labels.REAPER_LABEL}=abcd1234"]}),
     ]
     assert [stage.pods_of for stage in stages] == [(), (pods.OUR_SANDBOXES,), (), ()]
@@ -116,11 +116,12 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
     teardown.execute(engine, "abcd1234", cluster_dir, "k:1")
 
     done = [name for kind, name in engine.events if kind in ("remove", "host")]
-    assert done.index("host-cleanup") > done.index("apiserver")  # the host script after its stage's removals
+    assert done.index("host-cleanup") > done.index("apiserver")  # the host script after every pod and component
+    assert done.index("host-cleanup") > done.index("late-pod")
     removed = [name for kind, name in engine.events if kind == "remove"]
     assert set(removed[:2]) == {"kubelet", "kube-proxy"}
-    assert set(removed[2:6]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod"}
-    assert removed[6:] == ["apiserver", "reaper"]
+    assert set(removed[2:7]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod", "apiserver"}
+    assert removed[7:] == ["reaper"]
     assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir)]]
     assert set(engine.containers_by_name) == {"foreign-sandbox", "foreign-pod"}
     assert not cluster_dir.exists()
