@@ -2,7 +2,7 @@
 cache check, a bare-process baseline (etcd + kube-apiserver started as host processes, as envtest
 does), and a kept cluster: attaching to it, and a one-test pytest session's wall time against it.
 
-    python bench/bench.py [--runs 3] [--cold-build] [--k8s-version latest] [--k8s-addons dns,storage]
+    python bench/bench.py [--runs 3] [--cold-build] [--trace] [--k8s-version latest] [--k8s-addons dns,storage]
 
 Images must be built (the first run of the README's commands does it); with
 --cold-build the images are rebuilt first with an empty Go build cache (the Go
@@ -59,11 +59,14 @@ GOALS = {
 }
 
 
-def cluster_run(client, images: Images, addon_names: tuple[str, ...]) -> dict[str, float]:
+def cluster_run(client, images: Images, addon_names: tuple[str, ...], trace: bool = False) -> dict[str, float]:
     started = time.monotonic()
     cluster = create_cluster(client, images, Status(io.StringIO()), addon_names=addon_names)
     try:
         offset = cluster.created_clock  # cluster.timings count from here: preflight, engine claim and all
+        if trace:
+            for check, seconds in sorted(cluster.timings.items(), key=lambda item: item[1]):
+                print(f"  {seconds + offset - started:6.2f}  {check}")
         figures = {
             "apiserver_ready_s": cluster.timings[f"{c.APISERVER} /readyz"] + offset - started,
             "node_ready_s": cluster.timings["node Ready"] + offset - started,
@@ -232,6 +235,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold-build", action="store_true")
+    parser.add_argument("--trace", action="store_true", help="print when each readiness check passed, every run")
     for name in IMAGE_OPTIONS:  # the images' version and where their binaries come from, as the plugin takes them
         flag, _, help_text = OPTIONS[name]
         parser.add_argument(flag, dest=name, help=help_text)
@@ -255,7 +259,7 @@ def main() -> None:
         # Interleaved, so that drift on the machine (caches, other load) hits both sides alike.
         for number in range(1, args.runs + 1):
             settle()
-            figures = cluster_run(client, images, addon_names)
+            figures = cluster_run(client, images, addon_names, args.trace)
             settle()
             figures |= kept_run(client, images, addon_names)
             figures["cache_check_s"] = cache_check(image_flags)

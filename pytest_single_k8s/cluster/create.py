@@ -5,14 +5,16 @@ claim    check the engine, reap what dead owners left, attach to a kept cluster 
          same settings (reuse.py) or else take the engine lock (the reaper)
 network  start the reaper and the network holder; certificates and configs
 control  etcd and the apiserver first, since everything waits on them (bench/bench.py), and
-         the kubelet beside them: it starts up meanwhile and registers the node as soon as
-         the apiserver takes requests, before /readyz (node Ready 0.65 s sooner in the bench)
-rest     the other components once the apiserver is ready; then the addons' objects,
-         while waiting for all of it
+         the kubelet beside them once the host is prepared: it starts up meanwhile and
+         registers the node as soon as the apiserver takes requests, before /readyz (node
+         Ready 0.65 s sooner in the bench); the other components' containers are created
+rest     and started once the apiserver is ready; then the addons' objects, while waiting
+         for all of it
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import ipaddress
@@ -20,6 +22,7 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,13 +159,7 @@ def plan_cluster(
 def _start(cluster: Cluster, reaper: Any) -> None:
     client, status = cluster.docker, cluster.status
     with status.step("Preparing network and certificates"):
-        parallel(
-            [
-                lambda: _start_reaper(reaper),
-                lambda: _run(client, specs.network(cluster.plan)),
-                lambda: _prepare_host(cluster),
-            ]
-        )
+        parallel([lambda: _start_reaper(reaper), lambda: _run(client, specs.network(cluster.plan))])
         network = cluster.container(NETWORK)
         network.reload()
         if not network.attrs["State"]["Running"]:
@@ -176,26 +173,55 @@ def _start(cluster: Cluster, reaper: Any) -> None:
     components = specs.components(plan)
     readiness = cluster.readiness()
     with status.step(f"Starting Kubernetes {plan.version}: {', '.join(COMPONENTS)}"):
-        # The kubelet retries until the apiserver answers, as it does under kubeadm's static pods.
-        first = (ETCD, APISERVER, KUBELET, KUBECTL)
-        parallel(functools.partial(_run, client, components[name]) for name in first)
+        # The kubelet retries until the apiserver answers, as it does under kubeadm's static pods. It waits
+        # only for the host to be prepared, which etcd and the apiserver do not need.
+        def node() -> None:
+            _prepare_host(cluster)
+            _run(client, components[KUBELET])
+
+        first: list[Callable[[], object]] = [
+            node,
+            *(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER, KUBECTL)),
+        ]
+        # The scheduler and controller-manager would exit had they started before the apiserver answered
+        # (the controller-manager checks it once a second): they are created meanwhile and started then.
+        later: dict[str, Any] = {}
+
+        def prepare(name: str) -> None:
+            later[name] = _created(client, components[name])
+
+        parallel([*first, *(functools.partial(prepare, name) for name in (SCHEDULER, CONTROLLER_MANAGER, PROXY))])
         readiness.wait_apiserver()
-        # The scheduler and controller-manager would exit had they started before the apiserver answered.
-        others = (SCHEDULER, CONTROLLER_MANAGER, PROXY)
-        parallel(functools.partial(_run, client, components[name]) for name in others)
+        parallel(functools.partial(_started, container, name) for name, container in later.items())
     # The addons' objects go in while the rest comes up; their Deployments are among the waits.
     apply = functools.partial(addons.apply, cluster.api_client, plan, readiness.cancel)
     parallel([apply, readiness.wait_rest], cancel=readiness.cancel)
 
 
 def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:
+    _started(_created(client, spec), spec.component)
+
+
+def _created(client: docker.DockerClient, spec: ContainerSpec) -> Any:
+    with _explained(spec.component):
+        return create(client, spec)
+
+
+def _started(container: Any, component: str) -> None:
+    with _explained(component):
+        container.start()
+
+
+@contextlib.contextmanager
+def _explained(component: str) -> Iterator[None]:
+    """The engine's refusal to create or start a component's container, as an error that names it."""
     try:
-        create(client, spec).start()
+        yield
     except docker.errors.APIError as error:
         hint = ""
         if "port is already allocated" in str(error) or "address already in use" in str(error):
             hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
-        raise ComponentFailed(spec.component, f"could not start: {error.explanation or error}", "", hint) from error
+        raise ComponentFailed(component, f"could not start: {error.explanation or error}", "", hint) from error
 
 
 def _start_reaper(reaper: Any) -> None:
