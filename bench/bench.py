@@ -64,9 +64,6 @@ def cluster_run(client, images: Images, addon_names: tuple[str, ...], trace: boo
     cluster = create_cluster(client, images, Status(io.StringIO()), addon_names=addon_names)
     try:
         offset = cluster.created_clock  # cluster.timings count from here: preflight, engine claim and all
-        if trace:
-            for check, seconds in sorted(cluster.timings.items(), key=lambda item: item[1]):
-                print(f"  {seconds + offset - started:6.2f}  {check}")
         figures = {
             "apiserver_ready_s": cluster.timings[f"{c.APISERVER} /readyz"] + offset - started,
             "node_ready_s": cluster.timings["node Ready"] + offset - started,
@@ -95,6 +92,9 @@ def cluster_run(client, images: Images, addon_names: tuple[str, ...], trace: boo
         before_teardown = time.monotonic()
         cluster.delete()
     figures["teardown_s"] = time.monotonic() - before_teardown
+    if trace:
+        for check, seconds in sorted(cluster.timings.items(), key=lambda item: item[1]):
+            print(f"  {seconds + offset - started:6.2f}  {check}")
     return figures
 
 
@@ -262,6 +262,7 @@ def main() -> None:
             figures = cluster_run(client, images, addon_names, args.trace)
             settle()
             figures |= kept_run(client, images, addon_names)
+            settle()
             figures["cache_check_s"] = cache_check(image_flags)
             settle()
             figures["baseline_apiserver_s"] = baseline_run(client, images, Path(binaries))

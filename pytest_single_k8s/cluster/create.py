@@ -7,9 +7,9 @@ network  start the reaper and the network holder; certificates and configs
 control  etcd and the apiserver first, since everything waits on them (bench/bench.py), and
          the kubelet beside them once the host is prepared: it starts up meanwhile and
          registers the node as soon as the apiserver takes requests, before /readyz (node
-         Ready 0.65 s sooner in the bench); the other components' containers are created
-rest     and started once the apiserver is ready; then the addons' objects, while waiting
-         for all of it
+         Ready 0.65 s sooner in the bench); the other containers are created meanwhile
+rest     the other components started once the apiserver is ready; then the addons'
+         objects, while waiting for all of it
 """
 
 from __future__ import annotations
@@ -203,17 +203,17 @@ def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:
 
 
 def _created(client: docker.DockerClient, spec: ContainerSpec) -> Any:
-    with _explained(spec.component):
+    with _explained(spec.component, "create"):
         return create(client, spec)
 
 
 def _started(container: Any, component: str) -> None:
-    with _explained(component):
+    with _explained(component, "start"):
         container.start()
 
 
 @contextlib.contextmanager
-def _explained(component: str) -> Iterator[None]:
+def _explained(component: str, verb: str) -> Iterator[None]:
     """The engine's refusal to create or start a component's container, as an error that names it."""
     try:
         yield
@@ -221,7 +221,7 @@ def _explained(component: str) -> Iterator[None]:
         hint = ""
         if "port is already allocated" in str(error) or "address already in use" in str(error):
             hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
-        raise ComponentFailed(component, f"could not start: {error.explanation or error}", "", hint) from error
+        raise ComponentFailed(component, f"could not {verb}: {error.explanation or error}", "", hint) from error
 
 
 def _start_reaper(reaper: Any) -> None:
