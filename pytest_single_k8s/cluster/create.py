@@ -22,7 +22,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,18 +179,20 @@ def _start(cluster: Cluster, reaper: Any) -> None:
             _prepare_host(cluster)
             _run(client, components[KUBELET])
 
-        first: list[Callable[[], object]] = [
-            node,
-            *(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER, KUBECTL)),
-        ]
         # The scheduler and controller-manager would exit had they started before the apiserver answered
         # (the controller-manager checks it once a second): they are created meanwhile and started then.
         later: dict[str, Any] = {}
 
-        def prepare(name: str) -> None:
+        def create_later(name: str) -> None:
             later[name] = _created(client, components[name])
 
-        parallel([*first, *(functools.partial(prepare, name) for name in (SCHEDULER, CONTROLLER_MANAGER, PROXY))])
+        parallel(
+            [
+                node,
+                *(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER, KUBECTL)),
+                *(functools.partial(create_later, name) for name in (SCHEDULER, CONTROLLER_MANAGER, PROXY)),
+            ]
+        )
         readiness.wait_apiserver()
         parallel(functools.partial(_started, container, name) for name, container in later.items())
     # The addons' objects go in while the rest comes up; their Deployments are among the waits.
