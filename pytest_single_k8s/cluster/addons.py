@@ -2,9 +2,10 @@
 local-path provisioner), run in the cluster as kind and kubeadm run them.
 
 Each addon names the image of ours it runs, the objects it applies once the
-apiserver answers, and the Deployment the cluster waits for before a test gets
-it. Provisioned volumes live in the cluster's directory (directory.VOLUMES), so
-teardown and the reaper remove them with it.
+apiserver answers, its Deployment, and the check the cluster waits for before a
+test gets it: the Deployment available, or for DNS, CoreDNS ready. Provisioned
+volumes live in the cluster's directory (directory.VOLUMES), so teardown and the
+reaper remove them with it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import functools
 import ipaddress
 import json
 import threading
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,8 @@ from .plan import ClusterPlan
 DNS, STORAGE = "dns", "storage"
 REQUEST_TIMEOUT = 5
 NAMESPACE_TIMEOUT = 120  # seconds for the controller-manager to publish a new namespace's kube-root-ca.crt
+DNS_LABELS = {"k8s-app": "kube-dns"}
+DNS_READY_PORT = 8181  # CoreDNS's own /ready
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,9 @@ class Addon:
     name: str
     images: tuple[str, ...]  # our images its pods run
     namespace: str
-    deployment: str  # available: the addon serves
+    deployment: str
     objects: Callable[[ClusterPlan], list[dict[str, Any]]]
+    serves: Callable[[kubernetes.client.ApiClient, Addon], None]  # raises until the addon serves
 
 
 def _meta(name: str, namespace: str | None = None, **labels: str) -> dict[str, Any]:
@@ -79,7 +84,7 @@ def corefile(upstreams: tuple[str, ...]) -> str:
     return (
         ".:53 {\n"
         "    errors\n"
-        "    ready :8181\n"
+        f"    ready :{DNS_READY_PORT}\n"
         f"    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{\n"
         "        pods insecure\n"
         "        fallthrough in-addr.arpa ip6.arpa\n"
@@ -93,7 +98,7 @@ def corefile(upstreams: tuple[str, ...]) -> str:
 
 
 def _dns(plan: ClusterPlan) -> list[dict[str, Any]]:
-    namespace, labels = "kube-system", {"k8s-app": "kube-dns"}
+    namespace, labels = "kube-system", DNS_LABELS
     read = ["list", "watch"]
     rules = [
         {"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"], "verbs": read},
@@ -111,7 +116,7 @@ def _dns(plan: ClusterPlan) -> list[dict[str, Any]]:
                 "imagePullPolicy": "IfNotPresent",
                 "args": ["-conf", "/etc/coredns/Corefile"],
                 "ports": [{"name": name, "containerPort": 53, "protocol": protocol} for name, protocol in dns_ports],
-                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181}, "periodSeconds": 1},
+                "readinessProbe": {"httpGet": {"path": "/ready", "port": DNS_READY_PORT}, "periodSeconds": 1},
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
@@ -138,6 +143,9 @@ def _dns(plan: ClusterPlan) -> list[dict[str, Any]]:
             "spec": {
                 "clusterIP": CLUSTER_DNS_IP,
                 "selector": labels,
+                # From the moment CoreDNS serves, as the cluster's wait has it (_coredns_ready), not only from the
+                # kubelet's next readiness probe; with one replica there is no ready one to prefer meanwhile.
+                "publishNotReadyAddresses": True,
                 "ports": [{"name": name, "port": 53, "protocol": protocol} for name, protocol in dns_ports],
             },
         },
@@ -205,10 +213,40 @@ def _storage(plan: ClusterPlan) -> list[dict[str, Any]]:
     ]
 
 
+def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
+    """Raises until the addon's Deployment has a ready replica."""
+    apps = kubernetes.client.AppsV1Api(api_client)
+    status = apps.read_namespaced_deployment_status(
+        addon.deployment, addon.namespace, _request_timeout=REQUEST_TIMEOUT
+    ).status
+    if not status or not status.available_replicas:
+        raise RuntimeError(f"deployment {addon.namespace}/{addon.deployment} has no available replica yet")
+
+
+def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
+    """Raises until a CoreDNS pod's own /ready answers 200, asked at the pod's address from this host, as
+    the kubelet's readiness probe asks it. The probe comes once a second, and its first, as the container
+    starts, is too early: the addon's Deployment was available 0-1 s after CoreDNS was ready (traced)."""
+    core = kubernetes.client.CoreV1Api(api_client)
+    selector = ",".join(f"{key}={value}" for key, value in DNS_LABELS.items())
+    pods = core.list_namespaced_pod(addon.namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
+    addresses = [pod.status.pod_ip for pod in pods.items if pod.status and pod.status.pod_ip]
+    if not addresses:
+        raise RuntimeError("no CoreDNS pod has an address yet")
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a pod's address, never through a proxy
+    with direct.open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
+        response.read()  # 200: a CoreDNS that is not ready answers 503, which raises
+
+
 ADDONS = {
-    DNS: Addon(DNS, ("coredns",), "kube-system", "coredns", _dns),
+    DNS: Addon(DNS, ("coredns",), "kube-system", "coredns", _dns, _coredns_ready),
     STORAGE: Addon(
-        STORAGE, ("local-path-provisioner", "debian"), "local-path-storage", "local-path-provisioner", _storage
+        STORAGE,
+        ("local-path-provisioner", "debian"),
+        "local-path-storage",
+        "local-path-provisioner",
+        _storage,
+        available,
     ),
 }
 DEFAULT = (DNS, STORAGE)
@@ -235,16 +273,6 @@ def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan, cancel: th
                     NAMESPACE_TIMEOUT,
                     cancel=cancel,
                 )
-
-
-def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
-    """Raises until the addon's Deployment has a ready replica."""
-    apps = kubernetes.client.AppsV1Api(api_client)
-    status = apps.read_namespaced_deployment_status(
-        addon.deployment, addon.namespace, _request_timeout=REQUEST_TIMEOUT
-    ).status
-    if not status or not status.available_replicas:
-        raise RuntimeError(f"deployment {addon.namespace}/{addon.deployment} has no available replica yet")
 
 
 def host_resolvers(resolv_conf: Path = Path("/etc/resolv.conf")) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from ..common.waiting import WaitCancelled, WaitTimeout, wait_for
 from ..engine.containers import last_logs, listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL
 from ..errors import ComponentFailed
-from . import addons, diagnostics
+from . import diagnostics
 from .addons import ADDONS
 from .names import (
     APISERVER,
@@ -97,9 +97,9 @@ class Readiness:
             ),
             f"{PROXY} /healthz": (PROXY, lambda: _http(f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz")),
             **{
-                f"{ADDONS[name].deployment} available": (
+                f"{ADDONS[name].deployment} serves": (
                     ADDONS[name].deployment,
-                    functools.partial(addons.available, self.api_client, ADDONS[name]),
+                    functools.partial(ADDONS[name].serves, self.api_client, ADDONS[name]),
                 )
                 for name in self.plan.addons
             },

@@ -84,3 +84,16 @@ def test_unknown_addons_are_refused(value):
 
 def test_the_addons_are_part_of_what_a_kept_cluster_is_matched_by():
     assert plan(addons=("dns",)).fingerprint() != plan(addons=()).fingerprint()
+
+
+def test_kube_dns_sends_to_coredns_from_its_start_which_the_cluster_waits_for_on_corednss_own_ready_port():
+    dns_plan = plan(images=IMAGES, addons=("dns",))
+    objects = objects_of("dns", dns_plan)
+    assert objects[("Service", "kube-dns")]["spec"]["publishNotReadyAddresses"] is True
+    container = objects[("Deployment", "coredns")]["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["port"] == addons.DNS_READY_PORT
+    assert f"ready :{addons.DNS_READY_PORT}\n" in objects[("ConfigMap", "coredns")]["data"]["Corefile"]
+    pod_labels = objects[("Deployment", "coredns")]["spec"]["template"]["metadata"]["labels"]
+    assert pod_labels == objects[("Service", "kube-dns")]["spec"]["selector"] == addons.DNS_LABELS
+    assert addons.ADDONS["dns"].serves is not addons.available
+    assert addons.ADDONS["storage"].serves is addons.available
