@@ -127,8 +127,8 @@ class Images:
         """The pulled image that `name`'s chain of parents starts from, if any (its label, for prune)."""
         recipe = BY_NAME.get(name)
         while recipe is not None:
-            if self.bases.origin(recipe.name):
-                return self.bases.origin(recipe.name)
+            if origin := self.bases.origin(recipe.name):
+                return origin
             recipe = BY_NAME[recipe.parent] if recipe.parent else None
         return None
 
