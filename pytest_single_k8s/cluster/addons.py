@@ -40,7 +40,7 @@ class Addon:
     name: str
     images: tuple[str, ...]  # our images its pods run
     namespace: str
-    deployment: str
+    deployment: str  # runs its pods; a failed wait shows their namespace's pods and events
     objects: Callable[[ClusterPlan], list[dict[str, Any]]]
     serves: Callable[[kubernetes.client.ApiClient, Addon], None]  # raises until the addon serves
 
