@@ -35,7 +35,7 @@ from peak import tree_rss_kib  # noqa: E402
 
 from pytest_single_k8s.build.images import Images  # noqa: E402
 from pytest_single_k8s.cli.main import IMAGE_OPTIONS  # noqa: E402
-from pytest_single_k8s.cluster import addons, certificates, namespaces, pods, reaping, specs  # noqa: E402
+from pytest_single_k8s.cluster import addons, certificates, directory, namespaces, pods, reaping, specs  # noqa: E402
 from pytest_single_k8s.cluster import names as c  # noqa: E402
 from pytest_single_k8s.cluster.create import create_cluster, plan_cluster  # noqa: E402
 from pytest_single_k8s.common.progress import Status  # noqa: E402
@@ -160,6 +160,7 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
     """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
     plan = plan_cluster(client, client.info(), images, None, {})
     plan = dataclasses.replace(plan, network_ip=plan.node_ip)  # the apiserver refuses to advertise loopback
+    directory.make(plan.directory, plan.cluster_id)
     processes = []
     try:
         started = time.monotonic()

@@ -1,6 +1,7 @@
 """What of ours is left on this host: the check behind "leave nothing behind".
 
-Lists containers, networks and volumes that carry our labels, pod containers,
+Lists containers, images (a cluster's sandbox image), networks and volumes that carry
+our labels, pod containers,
 and, seen from the Docker engine's namespaces by a one-shot helper container:
 KUBE- iptables chains, mounts under and files named like a cluster directory,
 and the kubelet's pod cgroups. An empty list means a clean host.
@@ -27,6 +28,7 @@ def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory
         for x in listed(client, {"label": label})
     ]
     found += [f"pod container: {x.name}" for x in pods.split(client)[0]]
+    found += [f"image: {x.tags or x.id}" for x in client.images.list(filters={"label": CLUSTER_LABEL})]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": CLUSTER_LABEL})]
     prefix = f"{temporary_directory or tempfile.gettempdir()}/{directory.PREFIX}"

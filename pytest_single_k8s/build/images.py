@@ -21,7 +21,7 @@ import filelock
 
 from ..common.paths import cache_dir, recipes_dir
 from ..common.progress import Status
-from ..engine.labels import BINARIES_LABEL, LABEL, PULLED_LABEL, VERSION_LABEL
+from ..engine.labels import BINARIES_LABEL, CLUSTER_LABEL, LABEL, PULLED_LABEL, REPOSITORY, VERSION_LABEL
 from ..errors import BuildError
 from . import bases, gobuild, goproxy, recipes, rootfs
 from . import binaries as sources
@@ -30,7 +30,7 @@ from .recipes import BY_NAME, NAMES, Recipe, Versions
 from .versions import parse_request
 from .wanted import AUTO, Wanted
 
-REPOSITORY = "pytest-single-k8s"
+LEGACY_REPOSITORY = "pytest-single-k8s/"  # our images' names before they were local-only: stale everywhere
 _BUILD_CODE = tuple(Path(module.__file__) for module in (gobuild, goproxy, recipes, rootfs))  # type: ignore[arg-type]
 
 
@@ -96,7 +96,7 @@ class Images:
     # -- tags ---------------------------------------------------------------
 
     def ref(self, name: str) -> str:
-        """pytest-single-k8s/<name>:<hash of every input>."""
+        """localhost/pytest-single-k8s/<name>:<hash of every input>."""
         if name not in self._refs:
             self._refs[name] = self._compute_ref(BY_NAME[name])
         return self._refs[name]
@@ -153,13 +153,15 @@ class Images:
         current = {self.ref(name) for name in NAMES}
         found = []
         for image in self.client.images.list(filters={"label": LABEL}):
+            if CLUSTER_LABEL in image.labels:  # a cluster's sandbox image: its teardown removes it
+                continue
             other_version = image.labels.get(VERSION_LABEL, self.versions.kubernetes) != self.versions.kubernetes
             kind = image.labels.get(BINARIES_LABEL, self.binaries.kind).split()[0]
             other_base = image.labels.get(PULLED_LABEL) != self.pulled_root(image.labels.get(LABEL, ""))
             found += [
                 tag
                 for tag in image.tags
-                if tag.startswith(f"{REPOSITORY}/")
+                if tag.startswith((f"{REPOSITORY}/", LEGACY_REPOSITORY))
                 and tag not in current
                 and not other_version
                 and kind == self.binaries.kind

@@ -113,7 +113,7 @@ def _dns(plan: ClusterPlan) -> list[dict[str, Any]]:
             {
                 "name": "coredns",
                 "image": plan.images["coredns"],
-                "imagePullPolicy": "IfNotPresent",
+                "imagePullPolicy": "Never",
                 "args": ["-conf", "/etc/coredns/Corefile"],
                 "ports": [{"name": name, "containerPort": 53, "protocol": protocol} for name, protocol in dns_ports],
                 "readinessProbe": {"httpGet": {"path": "/ready", "port": DNS_READY_PORT}, "periodSeconds": 1},
@@ -168,7 +168,7 @@ def _storage(plan: ClusterPlan) -> list[dict[str, Any]]:
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "helper-pod"},
-        "spec": {"containers": [{"name": "helper", "image": plan.images["debian"], "imagePullPolicy": "IfNotPresent"}]},
+        "spec": {"containers": [{"name": "helper", "image": plan.images["debian"], "imagePullPolicy": "Never"}]},
     }
     pod = {
         "serviceAccountName": account,
@@ -176,7 +176,7 @@ def _storage(plan: ClusterPlan) -> list[dict[str, Any]]:
             {
                 "name": "provisioner",
                 "image": plan.images["local-path-provisioner"],
-                "imagePullPolicy": "IfNotPresent",
+                "imagePullPolicy": "Never",
                 "args": ["start", "--config", "/etc/config/config.json", "--service-account-name", account],
                 "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
                 "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": True}],

@@ -1,8 +1,9 @@
 """Creating a cluster: a few steps run in order; if any fails (or Ctrl-C), what was made is deleted.
 
 plan     read the engine (cgroups, bridge, paths) and lay the cluster out
-claim    check the engine, reap what dead owners left, attach to a kept cluster with the
-         same settings (reuse.py) or else take the engine lock (the reaper)
+claim    check the engine; attach to a kept cluster with the same settings (reuse.py) or
+         else take the engine lock (the reaper); only then reap what dead owners left
+         and look for another Kubernetes
 network  start the reaper and the network holder; certificates and configs
 control  etcd and the apiserver first, since everything waits on them (bench/bench.py), and
          the kubelet beside them once the host is prepared: it starts up meanwhile and
@@ -20,7 +21,6 @@ import functools
 import ipaddress
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +33,9 @@ from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..engine import lock, ownership, preflight
-from ..engine.containers import ContainerSpec, create, last_logs, remove
-from ..errors import ComponentFailed
+from ..engine.containers import ContainerSpec, create, labelled, last_logs
+from ..engine.labels import CLUSTER_LABEL
+from ..errors import ComponentFailed, EngineBusy, ForeignKubernetes
 from . import addons, certificates, configs, directory, kept, pods, reaping, reuse, specs, teardown
 from .handle import Cluster
 from .host import MODULES, run_script
@@ -48,6 +49,7 @@ from .names import (
     KUBELET,
     NETWORK,
     PROXY,
+    RECORD,
     SCHEDULER,
 )
 from .plan import ClusterPlan
@@ -73,39 +75,19 @@ def create_cluster(
     info = client.info()  # read once: preflight and the plan both judge by it
     preflight.check_engine(info, client.version(), os.environ.get("DOCKER_HOST"))
     plan = plan_cluster(client, info, images, api_port, extra_args or {}, keep, addon_names)
-    cluster = Cluster(client, plan, status, created_clock=clock, ready_timeout=ready_timeout)
-    pid = ownership.owning_pid()
-    reaper_spec = specs.reaper(
-        plan, pid, ownership.start_time(pid) or "", teardown.as_json(teardown.plan(plan.cluster_id, plan.directory))
+    engine = lock.wait_for_engine(
+        client, status, wait_timeout, functools.partial(_attach_or_claim, client, plan, status, ready_timeout)
     )
-    claimed: list[Any] = []
-    attached: list[Cluster] = []
-
-    def reap_and_claim() -> None:
-        reaping.reap_abandoned(client, status)
-        found = reuse.attach_or_clear(client, plan, status, ready_timeout)
-        if found is not None:
-            attached.append(found)
-            return
-        claimed.append(lock.claim(client, reaper_spec))
-
+    if isinstance(engine, Cluster):
+        return engine
+    cluster = Cluster(client, plan, status, created_clock=clock, ready_timeout=ready_timeout)
     try:
-        lock.wait_for_engine(client, status, wait_timeout, reap_and_claim)
-        if not attached:
-            pods.refuse_foreign(client)  # once the engine is ours: another session's kubelet is no foreign one
-    except BaseException:
-        for reaper in claimed:
-            remove(reaper)
-        for other in attached:
-            other.users.release()
-        shutil.rmtree(plan.directory, ignore_errors=True)
-        raise
-    if attached:
-        shutil.rmtree(plan.directory, ignore_errors=True)  # laid out for a new cluster, not needed
-        return attached[0]
-    try:
-        _start(cluster, claimed[0])
-        kept.write_state(cluster.plan.directory, cluster.state())
+        # Only now that the engine is ours: what dead owners left, then whether another Kubernetes is here.
+        reaping.reap_abandoned(client, status, holding=plan.cluster_id)
+        pods.refuse_foreign(client)
+        directory.make(plan.directory, plan.cluster_id)
+        _start(cluster, engine)
+        kept.write_state(plan.directory, cluster.state())
         if keep:
             cluster.users.hold()
     except BaseException:
@@ -118,6 +100,28 @@ def create_cluster(
     return cluster
 
 
+def _attach_or_claim(client: docker.DockerClient, plan: ClusterPlan, status: Status, ready_timeout: float) -> Any:
+    """The kept cluster with the plan's settings, attached; else the engine, claimed: our reaper,
+    created under the lock's name (started with the cluster). EngineBusy while another session's
+    cluster holds the engine; a kept cluster no session uses is deleted first, and a claim whose
+    claimer died before starting its reaper is taken away."""
+    attached = reuse.attach(client, plan, status, ready_timeout)
+    if attached is not None:
+        return attached
+    reuse.clear(client, plan, status)
+    pid = ownership.owning_pid()
+    orders = teardown.as_json(teardown.plan(plan.cluster_id, plan.directory), _record(plan))
+    try:
+        return lock.claim(client, specs.reaper(plan, pid, ownership.start_time(pid) or "", orders))
+    except EngineBusy:
+        lock.remove_stale(client)
+        raise
+
+
+def _record(plan: ClusterPlan) -> ContainerSpec:
+    return teardown.record(plan.cluster_id, plan.directory, plan.images["kubernetes"], plan.labels(RECORD))
+
+
 def plan_cluster(
     client: docker.DockerClient,
     info: dict[str, Any],
@@ -127,7 +131,8 @@ def plan_cluster(
     keep: bool = False,
     addon_names: tuple[str, ...] = (),
 ) -> ClusterPlan:
-    """Lay out a new cluster from what the engine says (`docker info`: cgroups, paths; its bridge)."""
+    """Lay out a new cluster from what the engine says (`docker info`: cgroups, paths; its bridge).
+    Nothing is made: its directory only once the engine is ours."""
     bridge = next(
         entry
         for entry in client.networks.get("bridge").attrs["IPAM"]["Config"]
@@ -136,7 +141,7 @@ def plan_cluster(
     cluster_id = secrets.token_hex(4)
     return ClusterPlan(
         cluster_id=cluster_id,
-        directory=directory.make(cluster_id),
+        directory=directory.path_for(cluster_id),
         version=images.versions.kubernetes,
         images={name: images.ref(name) for name in ("kubernetes", "etcd", "pause", *addons.images(addon_names))},
         owner=ownership.current(),
@@ -176,25 +181,21 @@ def _start(cluster: Cluster, reaper: Any) -> None:
         # The kubelet retries until the apiserver answers, as it does under kubeadm's static pods. It waits
         # only for the host to be prepared, which etcd and the apiserver do not need.
         def node() -> None:
-            _prepare_host(cluster)
+            parallel([functools.partial(_prepare_host, cluster), functools.partial(_sandbox_image, cluster)])
             _run(client, components[KUBELET])
 
         # The scheduler and controller-manager would exit had they started before the apiserver answered
         # (the controller-manager checks it once a second): they are created meanwhile and started then.
-        later: dict[str, Any] = {}
-
-        def create_later(name: str) -> None:
-            later[name] = _created(client, components[name])
-
-        parallel(
+        later = (SCHEDULER, CONTROLLER_MANAGER, PROXY)
+        created = parallel(
             [
+                *(functools.partial(_created, client, components[name]) for name in later),
                 node,
                 *(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER, KUBECTL)),
-                *(functools.partial(create_later, name) for name in (SCHEDULER, CONTROLLER_MANAGER, PROXY)),
             ]
         )
         readiness.wait_apiserver()
-        parallel(functools.partial(_started, container, name) for name, container in later.items())
+        parallel(functools.partial(_started, container, name) for name, container in zip(later, created, strict=False))
     # The addons' objects go in while the rest comes up; their Deployments are among the waits.
     apply = functools.partial(addons.apply, cluster.api_client, plan, readiness.cancel)
     parallel([apply, readiness.wait_rest], cancel=readiness.cancel)
@@ -220,6 +221,9 @@ def _explained(component: str, verb: str) -> Iterator[None]:
     try:
         yield
     except docker.errors.APIError as error:
+        text = str(error.explanation or error)
+        if "bind source path does not exist" in text:  # one of our directories (docker-outside-of-docker)
+            raise preflight.unseen(text.rsplit(": ", 1)[-1]) from error
         hint = ""
         if "port is already allocated" in str(error) or "address already in use" in str(error):
             hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
@@ -236,10 +240,10 @@ def _start_reaper(reaper: Any) -> None:
 
 
 def _prepare_host(cluster: Cluster) -> None:
-    """host-prepare: the engine must see our directory; the kubelet's root shared; bridged traffic
-    through netfilter (images/kubernetes/host-prepare)."""
+    """host-prepare: the engine must see our directory and no other Kubernetes may run on its host;
+    the kubelet's root shared; bridged traffic through netfilter (images/kubernetes/host-prepare)."""
     plan = cluster.plan
-    command = ["host-prepare", str(plan.directory), directory.MARKER]
+    command = ["host-prepare", str(plan.directory), plan.cluster_id]
     try:
         run_script(
             cluster.docker,
@@ -251,14 +255,19 @@ def _prepare_host(cluster: Cluster) -> None:
         )
     except ComponentFailed as error:
         if "does not see" in str(error):
-            raise preflight.PreflightError(
-                f"the Docker engine does not see {plan.directory}, which this process made: pytest seems to run "
-                "in a container whose files the engine cannot see (docker-outside-of-docker). The components "
-                "mount that directory from the engine's host, publish the apiserver on the host's loopback and "
-                "watch this process from the host: run pytest on the engine's host, or point the tests at an "
-                "existing cluster"
-            ) from error
+            raise preflight.unseen(plan.directory) from error
+        if "another Kubernetes runs on this host" in str(error):
+            found = str(error).split("another Kubernetes runs on this host: ", 1)[1].splitlines()[0]
+            raise ForeignKubernetes(f"another Kubernetes runs on this host: {found}. {pods.FOREIGN_ADVICE}") from error
         raise
+
+
+def _sandbox_image(cluster: Cluster) -> None:
+    """The cluster's own sandbox image: our pause image with the cluster's id among its labels, which
+    every sandbox inherits (pods.sandboxes), so that a teardown finds this cluster's pods only."""
+    plan = cluster.plan
+    with _explained(KUBELET, "make the sandbox image for"):
+        labelled(cluster.docker, plan.images["pause"], {CLUSTER_LABEL: plan.cluster_id}, plan.sandbox_image)
 
 
 def _docker_socket() -> str:

@@ -12,23 +12,26 @@ from ..errors import SingleK8sError
 PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
 VOLUMES = "volumes"  # the storage addon's provisioned volumes: removed with the directory
 SUBDIRECTORIES = ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd", VOLUMES)
-MARKER = "cluster-id"  # a file the engine must see in the directory (host-prepare checks it)
+MARKER = "cluster-id"  # holds the cluster id; images/kubernetes/host-lib checks it before any change under DIR
 
 
-def make(cluster_id: str) -> Path:
-    """A new 0700 directory for the cluster in the temporary directory ($TMPDIR is honoured),
-    with its subdirectories and the marker file."""
+def path_for(cluster_id: str) -> Path:
+    """Where the cluster's directory goes: in the temporary directory ($TMPDIR is honoured)."""
     # Resolved: mount tables name the real path, and the clean-up matches mounts by it.
-    path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{cluster_id}-")).resolve()
+    path = Path(tempfile.gettempdir()).resolve() / f"{PREFIX}{cluster_id}"
     try:
-        checked(path)
+        return checked(path)
     except SingleK8sError as error:
-        path.rmdir()
         raise SingleK8sError(f"{error}; set TMPDIR to a directory below / (e.g. /tmp)") from None
+
+
+def make(path: Path, cluster_id: str) -> None:
+    """The cluster's new 0700 directory, with its subdirectories and the marker file (host-lib's
+    is_cluster_directory reads it: the id of the cluster whose directory it is)."""
+    path.mkdir(mode=0o700)
     for sub in SUBDIRECTORIES:
         (path / sub).mkdir(mode=0o700)
     (path / MARKER).write_text(cluster_id)
-    return path
 
 
 def checked(path: str | Path) -> Path:

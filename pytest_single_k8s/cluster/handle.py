@@ -14,7 +14,7 @@ from ..common.progress import Status
 from ..engine.containers import last_logs
 from ..errors import SingleK8sError
 from . import kept, teardown
-from .names import KUBECTL
+from .names import KUBECTL, RECORD
 from .plan import ClusterPlan
 from .readiness import Readiness
 
@@ -139,4 +139,7 @@ class Cluster:
         """Remove pods, iptables rules, containers, mounts and files (teardown.plan)."""
         self.users.release()
         with self.status.step("Deleting the cluster"):
-            teardown.execute(self.docker, self.plan.cluster_id, self.plan.directory, self.plan.images["kubernetes"])
+            plan = self.plan
+            teardown.execute(
+                self.docker, plan.cluster_id, plan.directory, plan.images["kubernetes"], plan.labels(RECORD)
+            )

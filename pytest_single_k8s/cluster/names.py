@@ -6,6 +6,7 @@ KUBELET, PROXY, KUBECTL = "kubelet", "kube-proxy", "kubectl"
 COMPONENTS = (ETCD, APISERVER, SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
 NODE_AGENTS = (KUBELET, PROXY)  # they recreate pods and rules: the first to go at teardown
 REAPER = "reaper"
+RECORD = "leftovers"  # a never-started container that keeps a cluster whose teardown left something findable
 
 APISERVER_PORT = 6443
 SCHEDULER_PORT = 10259
@@ -20,3 +21,7 @@ CLUSTER_DOMAIN = "cluster.local"
 HOST_NAME = "host.pytest-single-k8s.internal"
 CRI_SOCKET = "unix:///run/cri-dockerd.sock"
 NODE_NAME = "pytest-single-k8s"
+
+
+def container_name(cluster_id: str, component: str) -> str:
+    return f"pytest-single-k8s-{cluster_id}-{component}"

@@ -3,7 +3,8 @@
 ECDSA P-256 keys throughout: Kubernetes accepts them everywhere (including
 service-account signing, ES256) and they take microseconds to make where RSA
 takes tens of milliseconds. Keys and kubeconfigs are 0600 files in a 0700
-directory; component containers mount the directory read-only at the same path.
+directory; each component mounts read-only, at the same path, only the files it
+names (specs.py).
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ class Pki:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key()), critical=False)
             .sign(self.ca_key, hashes.SHA256())
         )
+        # The CA's key stays in memory: every certificate the cluster needs is issued here, at its
+        # start (the webhook's serving certificate too), and no component signs any.
         self._write("ca.crt", self.ca_cert.public_bytes(serialization.Encoding.PEM))
-        self._write("ca.key", _private_pem(self.ca_key))
 
     def path(self, name: str) -> Path:
         return self.directory / name

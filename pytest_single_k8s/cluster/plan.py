@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL
-from .names import NODE_NAME
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REPOSITORY
+from .names import NODE_NAME, container_name
 
 # The code that lays a cluster out: a kept cluster that other code made is not attached.
 LAYOUT = hashlib.sha256(
@@ -60,7 +60,7 @@ class ClusterPlan:
         return int(self.version.split(".")[1])
 
     def container_name(self, component: str) -> str:
-        return f"pytest-single-k8s-{self.cluster_id}-{component}"
+        return container_name(self.cluster_id, component)
 
     def labels(self, component: str) -> dict[str, str]:
         return {
@@ -80,6 +80,11 @@ class ClusterPlan:
 
     def etc(self, name: str) -> str:
         return str(self.directory / "etc" / name)
+
+    @property
+    def sandbox_image(self) -> str:
+        """The image of this cluster's pod sandboxes: our pause image with the cluster's id (pods.py)."""
+        return f"{REPOSITORY}/sandbox:{self.cluster_id}"
 
     @property
     def kubelet_root(self) -> str:

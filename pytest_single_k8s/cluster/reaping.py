@@ -1,16 +1,18 @@
-"""Deleting clusters found on the engine: those whose owner is gone, before a session
-starts one, and every one, for `pytest-single-k8s down`.
+"""Deleting clusters found on the engine: those whose owner is gone, once a session holds the
+engine and before it starts one, and every one, for `pytest-single-k8s down`.
 
 Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
 a running reaper means a live owner, or a dead one being reaped right now. A
 cluster whose reaper is gone, or was created and never started within
-CLAIM_GRACE, is abandoned. Nothing here builds an image: the clean-up runs with
-the image the cluster itself ran.
+lock.CLAIM_GRACE, is abandoned. The host-wide part of a clean-up runs only while
+the engine is held (teardown.Stage.holding): by the session that reaps, by the
+cluster's own reaper, or by `down`. Nothing here builds an image: the clean-up
+runs with the image the cluster itself ran.
 """
 
 from __future__ import annotations
 
-import datetime
+import secrets
 
 import docker
 
@@ -21,8 +23,6 @@ from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, 
 from ..errors import SingleK8sError
 from . import teardown
 
-CLAIM_GRACE = datetime.timedelta(seconds=60)  # a claim is followed by a start within milliseconds
-
 
 def abandoned(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     """The clusters on the engine whose reaper no longer watches an owner, with their labels.
@@ -31,30 +31,48 @@ def abandoned(client: docker.DockerClient) -> dict[str, dict[str, str]]:
     second listing, whereas the other order would take it for abandoned.
     """
     clusters = lock.clusters(client)
-    watched = set()
-    now = datetime.datetime.now(datetime.UTC)
-    for reaper in listed(client, {"label": REAPER_LABEL}):
-        created = datetime.datetime.fromisoformat(reaper.attrs["Created"])
-        if reaper.status == "running" or (reaper.status == "created" and now - created < CLAIM_GRACE):
-            watched.add(reaper.labels[REAPER_LABEL])
+    watched = lock.watched(client)
     return {cid: labels for cid, labels in clusters.items() if cid not in watched}
 
 
-def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
-    """Delete every abandoned cluster; return their ids."""
+def reap_abandoned(client: docker.DockerClient, status: Status, holding: str) -> list[str]:
+    """Delete every abandoned cluster while `holding` holds the engine; return their ids. One whose
+    clean-up leaves something is reported and stays listed for a later try: it is no reason to
+    fail this session."""
     found = abandoned(client)
     for cluster_id, labels in found.items():
-        with status.step(f"Removing cluster {cluster_id}, left by process {labels.get(OWNER_LABEL, '?')}"):
-            delete(client, cluster_id, labels)
+        try:
+            with status.step(f"Removing cluster {cluster_id}, left by process {labels.get(OWNER_LABEL, '?')}"):
+                delete(client, cluster_id, labels, holding)
+        except teardown.TeardownIncomplete as error:
+            status.info(f"   {error}")
     return list(found)
 
 
 def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
-    """Delete every cluster on this engine, whoever owns it; return their ids."""
+    """Delete every cluster on this engine, whoever owns it; return their ids. Those whose reaper
+    watches delete under their own lock; the others once the engine is free, under ours."""
     found = lock.clusters(client)
-    for cluster_id, labels in found.items():
-        with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
-            delete(client, cluster_id, labels)
+    watched = lock.watched(client)
+    failures: list[str] = []
+
+    def each(cluster_ids: list[str], holding: str = "") -> None:
+        for cluster_id in cluster_ids:
+            labels = found[cluster_id]
+            try:
+                with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
+                    delete(client, cluster_id, labels, holding)
+            except SingleK8sError as error:
+                failures.append(str(error))
+
+    each([cid for cid in found if cid in watched])
+    rest = [cid for cid in found if cid not in watched]
+    if rest:
+        holder_id = f"down-{secrets.token_hex(4)}"
+        with lock.held(client, helper_image(client, rest[0]), holder_id):
+            each(rest, holder_id)
+    if failures:
+        raise SingleK8sError("; ".join(failures))
     return list(found)
 
 
@@ -69,12 +87,15 @@ def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
     )
     if not images:
         raise SingleK8sError(
-            f"cannot clean up cluster {cluster_id}: no pytest-single-k8s/kubernetes image is left on "
+            f"cannot clean up cluster {cluster_id}: no pytest-single-k8s kubernetes image is left on "
             "this engine to run the clean-up with; build one: `pytest-single-k8s images`"
         )
     return images[-1].id
 
 
-def delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str]) -> None:
-    """Delete one cluster found on the engine, with the labels of one of its containers."""
-    teardown.execute(client, cluster_id, labels.get(DIRECTORY_LABEL, ""), helper_image(client, cluster_id))
+def delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str], holding: str = "") -> None:
+    """Delete one cluster found on the engine, with the labels of one of its containers; the
+    host-wide clean-up only while `holding` (default: the cluster itself) holds the engine."""
+    teardown.execute(
+        client, cluster_id, labels.get(DIRECTORY_LABEL, ""), helper_image(client, cluster_id), labels, holding
+    )

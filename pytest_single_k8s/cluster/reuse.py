@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -30,14 +29,35 @@ def kept_cluster(client: docker.DockerClient) -> tuple[str, dict[str, str]] | No
     return next(((cid, labels) for cid, labels in lock.clusters(client).items() if KEPT_LABEL in labels), None)
 
 
-def attach_or_clear(
-    client: docker.DockerClient, wanted: ClusterPlan, status: Status, ready_timeout: float
-) -> Cluster | None:
-    """The kept cluster if it has the settings of `wanted` and serves; else delete it (None)."""
+def attach(client: docker.DockerClient, wanted: ClusterPlan, status: Status, ready_timeout: float) -> Cluster | None:
+    """The kept cluster if it has the settings of `wanted` and serves (held: kept.Users), else None."""
     found = kept_cluster(client)
     if found is None:
         return None
     started = time.monotonic()
+    cluster_id, labels = found
+    state = kept.read_state(directory.checked(labels[DIRECTORY_LABEL]))
+    if state is None or labels[KEPT_LABEL] != wanted.fingerprint():
+        return None
+    cluster = Cluster.attach(client, state, status, ready_timeout)
+    if cluster.readiness().problem() is not None:
+        cluster.users.release()
+        return None
+    cluster.created_clock = started
+    cluster.timings["attached"] = time.monotonic() - started
+    status.info(
+        f" ✓ Attached to the kept cluster {cluster_id} (Kubernetes {cluster.plan.version}, {cluster.server}) "
+        f"in {cluster.timings['attached']:.2f}s"
+    )
+    return cluster
+
+
+def clear(client: docker.DockerClient, wanted: ClusterPlan, status: Status) -> None:
+    """Delete the kept cluster that `attach` did not take, saying why, once no session uses it
+    (EngineBusy while one does); it holds the engine, so its clean-up runs under its own lock."""
+    found = kept_cluster(client)
+    if found is None:
+        return
     cluster_id, labels = found
     place = directory.checked(labels[DIRECTORY_LABEL])
     state = kept.read_state(place)
@@ -46,26 +66,9 @@ def attach_or_clear(
     elif labels[KEPT_LABEL] != wanted.fingerprint():
         reason = kept.differences(state["plan"], _as_json(wanted))
     else:
-        cluster = Cluster.attach(client, state, status, ready_timeout)
-        problem = cluster.readiness().problem()
-        if problem is None:
-            cluster.created_clock = started
-            cluster.timings["attached"] = time.monotonic() - started
-            status.info(
-                f" ✓ Attached to the kept cluster {cluster_id} (Kubernetes {cluster.plan.version}, {cluster.server}) "
-                f"in {cluster.timings['attached']:.2f}s"
-            )
-            return cluster
-        cluster.users.release()
-        reason = f"it does not serve ({problem})"
-    clear(client, cluster_id, labels, place, reason, status)
-    return None
-
-
-def clear(
-    client: docker.DockerClient, cluster_id: str, labels: dict[str, str], place: Path, reason: str, status: Status
-) -> None:
-    """Delete a kept cluster that no session uses (EngineBusy while one does)."""
+        broken = Cluster.attach(client, state, status)
+        broken.users.release()
+        reason = f"it does not serve ({broken.readiness().problem() or 'it did a moment ago'})"
     users = kept.Users(place)
     if place.is_dir():
         users.take()

@@ -4,11 +4,13 @@ network holder and the reaper. Every unusual flag carries one comment saying why
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..engine.containers import ContainerSpec
 from ..engine.labels import DIRECTORY_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
+from . import configs
 from .directory import VOLUMES
 from .host import MODULES
 from .names import (
@@ -45,29 +47,38 @@ def components(plan: ClusterPlan) -> dict[str, ContainerSpec]:
     return {spec.component: spec for spec in specs}
 
 
-def _spec(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
+def _spec(
+    plan: ClusterPlan,
+    component: str,
+    image: str,
+    command: list[str],
+    volumes: list[str] | None = None,
+    reads: tuple[dict[str, Any], ...] = (),
+    **options,
+) -> ContainerSpec:
+    """A component's container; it mounts the files of pki/ that its command, its environment or the
+    configurations it `reads` name (_keys)."""
     return ContainerSpec(
         plan.container_name(component),
         plan.images[image],
         [*command, *plan.extra_args.get(component, ())],
         plan.labels(component),
+        volumes=[*_keys(plan, command, options.get("environment"), *reads), *(volumes or [])],
         **options,
     )
 
 
-def _in_network(
-    plan: ClusterPlan, component: str, image: str, command: list[str], volumes: list[str] | None = None, **options
-) -> ContainerSpec:
-    pki = f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro"
-    return _spec(
-        plan,
-        component,
-        image,
-        command,
-        network_mode=f"container:{plan.container_name(NETWORK)}",
-        volumes=[pki, *(volumes or [])],
-        **options,
-    )
+def _keys(plan: ClusterPlan, *named: object) -> list[str]:
+    """Read-only mounts of exactly the files of pki/ that a component's command or configuration names:
+    its own keys, certificates and kubeconfig and the CA's certificate, never another's key (the CA's
+    key is not even written: pki.py)."""
+    folder = re.escape(str(plan.directory / "pki"))
+    files = sorted(set(re.findall(folder + r"/[\w.-]+", json.dumps(named))))
+    return [f"{file}:{file}:ro" for file in files]
+
+
+def _in_network(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
+    return _spec(plan, component, image, command, network_mode=f"container:{plan.container_name(NETWORK)}", **options)
 
 
 def network(plan: ClusterPlan) -> ContainerSpec:
@@ -209,7 +220,7 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
     cri_dockerd = [
         f"--container-runtime-endpoint={CRI_SOCKET}",
         "--network-plugin=",
-        f"--pod-infra-container-image={plan.images['pause']}",
+        f"--pod-infra-container-image={plan.sandbox_image}",
         "--docker-endpoint=unix:///var/run/docker.sock",
         f"--cri-dockerd-root-directory={plan.directory / 'cri-dockerd'}",
         "--log-level=warn",
@@ -234,8 +245,8 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
         # The kubelet places pods' cgroups beside the engine's: it must see the host's cgroup tree as it is,
         # not the private namespace Docker gives a container on cgroup v2.
         cgroupns="host",
+        reads=(configs.kubelet(plan),),
         volumes=[
-            f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro",
             f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
             f"{plan.directory / 'cri-dockerd'}:{plan.directory / 'cri-dockerd'}:rw",
             f"{logs}:{logs}:rw",
@@ -264,11 +275,8 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
         ["with-host-iptables", "kube-proxy", f"--config={plan.etc('kube-proxy.json')}"],
         network_mode="host",
         privileged=True,
-        volumes=[
-            f"{plan.directory / 'pki'}:{plan.directory / 'pki'}:ro",
-            f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
-            "/lib/modules:/lib/modules:ro",
-        ],
+        reads=(configs.proxy(plan),),
+        volumes=[f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro", "/lib/modules:/lib/modules:ro"],
     )
 
 
@@ -277,7 +285,7 @@ def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: d
     Its fixed name is the engine lock; it removes itself when done. A kept cluster's reaper
     watches no owner (pid 0): it holds the engine until the cluster is deleted."""
     owner = {"pid": 0, "start_time": ""} if plan.keep else {"pid": owner_pid, "start_time": owner_start_time}
-    orders = {"owner": owner, "teardown": teardown}
+    orders = {"owner": owner, "lock": {"name": REAPER_NAME, "label": REAPER_LABEL}, "teardown": teardown}
     return ContainerSpec(
         REAPER_NAME,
         plan.images["kubernetes"],

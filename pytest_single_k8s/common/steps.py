@@ -5,10 +5,12 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 
-def parallel(steps: Iterable[Callable[[], object]], cancel: threading.Event | None = None) -> None:
-    """Run steps at once; once every step has ended, re-raise the first failure.
+def parallel(steps: Iterable[Callable[[], Any]], cancel: threading.Event | None = None) -> list[Any]:
+    """Run steps at once; once every step has ended, re-raise the first failure, or return
+    what each returned, in order.
 
     `cancel` is set as soon as one step fails or the caller is interrupted
     (Ctrl-C), so that steps which watch it (waits) end at once. Started steps are
@@ -17,7 +19,7 @@ def parallel(steps: Iterable[Callable[[], object]], cancel: threading.Event | No
     """
     steps = list(steps)
     if not steps:
-        return
+        return []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(steps))
     try:
         futures = [pool.submit(step) for step in steps]
@@ -32,8 +34,9 @@ def parallel(steps: Iterable[Callable[[], object]], cancel: threading.Event | No
         raise
     finally:
         pool.shutdown(wait=True)
-    for future in first_failed + futures:  # the failure that cancelled the rest is the one to report
+    for future in first_failed:  # the failure that cancelled the rest is the one to report
         future.result()
+    return [future.result() for future in futures]
 
 
 def all_of(groups: Iterable[Iterable[Callable[[], object]]]) -> None:

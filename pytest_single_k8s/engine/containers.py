@@ -10,6 +10,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.types
 
 from .labels import COMPONENT_LABEL
 
@@ -27,7 +28,7 @@ class ContainerSpec:
     network_mode: str = "bridge"
     privileged: bool = False
     pid_mode: str | None = None
-    volumes: list[str] = field(default_factory=list)  # "host:container:mode"
+    volumes: list[str] = field(default_factory=list)  # "host:container:mode", mode ro, rw or a propagation
     ports: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     auto_remove: bool = False
@@ -47,15 +48,26 @@ class ContainerSpec:
             "network_mode": self.network_mode,
             "privileged": self.privileged,
             "pid_mode": self.pid_mode,
-            "volumes": self.volumes,
+            "mounts": [_bind(volume) for volume in self.volumes],
             "ports": self.ports,
             "environment": self.environment,
             "auto_remove": self.auto_remove,
             "restart_policy": {"Name": "no"},
             "log_config": LOG_CONFIG,
+            # Proxies from the user's ~/.docker/config.json are for the internet: our components reach
+            # each other and this host directly.
+            "use_config_proxy": False,
         }
         optional = {"runtime": self.runtime, "cgroupns": self.cgroupns, "extra_hosts": self.extra_hosts}
         return options | {key: value for key, value in optional.items() if value}
+
+
+def _bind(volume: str) -> docker.types.Mount:
+    """A bind mount whose source must exist: the engine refuses to start the container otherwise ("bind
+    source path does not exist"), where `-v` would quietly make an empty directory there."""
+    source, target, mode = volume.split(":")
+    propagation = mode if mode not in ("ro", "rw") else None
+    return docker.types.Mount(target, source, type="bind", read_only=mode == "ro", propagation=propagation)
 
 
 def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:
@@ -68,11 +80,26 @@ def listed(client: docker.DockerClient, filters: dict[str, Any]) -> list[Any]:
 
 
 def remove(container: Any) -> None:
-    """Remove a container and its anonymous volumes; one already gone is fine."""
+    """Remove a container and its anonymous volumes; one already gone, or going (another step or the
+    reaper removes it at the same time), is fine."""
     try:
         container.remove(force=True, v=True)
     except docker.errors.NotFound:
         pass
+    except docker.errors.APIError as error:
+        if error.status_code != 409 or "already in progress" not in str(error):
+            raise
+
+
+def labelled(client: docker.DockerClient, image: str, labels: dict[str, str], ref: str) -> None:
+    """Tag as `ref` a copy of `image` with `labels` among its own, which its containers inherit
+    (committed from a container of it that never runs)."""
+    container = client.containers.create(image, labels=labels)
+    try:
+        repository, tag = ref.rsplit(":", 1)
+        container.commit(repository=repository, tag=tag)
+    finally:
+        remove(container)
 
 
 def last_logs(client: docker.DockerClient, name: str, tail: int = 50) -> str:

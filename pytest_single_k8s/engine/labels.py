@@ -4,6 +4,9 @@ Everything a cluster starts carries CLUSTER_LABEL, so that listing and deleting
 work from Docker's state alone, also after the process that made it died.
 """
 
+# Our images' names: `localhost/` is a registry no one else serves, so no pull of a name of ours can
+# reach a public registry (Docker would resolve a bare `pytest-single-k8s/...` to Docker Hub).
+REPOSITORY = "localhost/pytest-single-k8s"
 LABEL = "io.github.pytest-single-k8s"
 CLUSTER_LABEL = f"{LABEL}.cluster"
 COMPONENT_LABEL = f"{LABEL}.component"

@@ -5,7 +5,7 @@ import sys
 import docker
 
 from pytest_single_k8s import leftovers
-from pytest_single_k8s.build.images import REPOSITORY
+from pytest_single_k8s.engine.labels import REPOSITORY
 
 client = docker.from_env()
 images = [tag for image in client.images.list(filters={"label": "io.github.pytest-single-k8s=kubernetes"})

@@ -4,7 +4,9 @@ Every test here runs whole pytest sessions of its own (pytester, in subprocesses
 and checks with leftovers.find() that nothing of ours is left on the host.
 """
 
+import shutil
 import socket
+import subprocess
 import sys
 import uuid
 
@@ -105,6 +107,24 @@ def test_another_kubernetes_pods_on_the_engine_make_the_session_refuse_and_stay_
     foreign.reload()
     assert foreign.status == "running"
     assert foreign.labels[labels.POD_UID_LABEL] == uid
+
+
+def test_another_kubernetes_node_agent_on_the_host_makes_the_session_refuse(pytester, k8s_images, clean_host):
+    # A process called kubelet on the engine's host, as another Kubernetes' node would run.
+    impostor = pytester.path / "kubelet"
+    shutil.copy("/bin/sleep", impostor)
+    process = subprocess.Popen([str(impostor), "300"])
+    try:
+        pytester.makepyfile(MARKED_TEST)
+        result = inner(pytester, "--k8s-version", k8s_images.versions.kubernetes)
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            [f"*ForeignKubernetes: another Kubernetes runs on this host: kubelet (pid {process.pid})*"]
+        )
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait()
 
 
 # Runs pytest in a mount namespace of its own with a tmpfs as TMPDIR: the Docker engine cannot see the

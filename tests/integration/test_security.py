@@ -1,11 +1,13 @@
 """The cluster is secured as a real one: TLS everywhere, no anonymous access, nothing exposed."""
 
+import json
 import os
 import socket
 import ssl
 import stat
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -38,10 +40,11 @@ def test_every_component_port_speaks_tls_signed_by_the_cluster_ca(k8s_cluster):
 
 
 def test_etcd_demands_a_client_certificate(k8s_cluster):
-    # etcd listens on loopback in the control plane's network namespace, which the kubectl container shares.
-    kubectl = k8s_cluster.container(c.KUBECTL)
+    # etcd listens on loopback in the control plane's network namespace, which the apiserver's container
+    # shares; only that container holds the apiserver's etcd client key.
+    apiserver = k8s_cluster.container(c.APISERVER)
     ca = k8s_cluster.plan.pki("ca.crt")
-    code, output = kubectl.exec_run(["curl", "-sS", "--cacert", ca, "https://127.0.0.1:2379/health"])
+    code, output = apiserver.exec_run(["curl", "-sS", "--cacert", ca, "https://127.0.0.1:2379/health"])
     # curl's TLS and connection errors (35 handshake, 55/56 the server ended the session): etcd wanted a certificate
     assert code in (35, 55, 56), output
     assert b"health" not in output, output
@@ -51,7 +54,7 @@ def test_etcd_demands_a_client_certificate(k8s_cluster):
         "--key",
         k8s_cluster.plan.pki("apiserver-etcd-client.key"),
     ]
-    code, output = kubectl.exec_run(["curl", "-sS", "--cacert", ca, *certificate, "https://127.0.0.1:2379/health"])
+    code, output = apiserver.exec_run(["curl", "-sS", "--cacert", ca, *certificate, "https://127.0.0.1:2379/health"])
     assert code == 0, output
     assert b'"health":"true"' in output, output
 
@@ -154,3 +157,55 @@ def test_keys_and_kubeconfigs_are_private_files(k8s_cluster):
     assert len(private) >= 10
     for path in private:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_each_component_mounts_only_its_own_keys_and_the_ca_key_is_nowhere(k8s_cluster):
+    plan = k8s_cluster.plan
+    pki = Path(plan.pki(""))
+    assert not (pki / "ca.key").exists()  # every certificate was issued at the start; nothing signs later
+    mounted = {}
+    for component in c.COMPONENTS:
+        sources = [m["Source"] for m in k8s_cluster.container(component).attrs["Mounts"]]
+        assert str(pki) not in sources, f"{component} mounts the whole of pki/"
+        mounted[component] = {Path(source).name for source in sources if Path(source).parent == pki}
+    keys = {
+        component: {name for name in names if name.endswith((".key", ".kubeconfig"))}
+        for component, names in mounted.items()
+    }
+    assert keys == {
+        c.ETCD: {"etcd-server.key"},
+        c.APISERVER: {
+            "apiserver.key",
+            "apiserver-etcd-client.key",
+            "apiserver-kubelet-client.key",
+            "service-account.key",
+        },
+        c.SCHEDULER: {"kube-scheduler.kubeconfig", "kube-scheduler-server.key"},
+        c.CONTROLLER_MANAGER: {
+            "kube-controller-manager.kubeconfig",
+            "kube-controller-manager-server.key",
+            "service-account.key",
+        },
+        c.KUBELET: {"kubelet.kubeconfig", "kubelet-server.key"},
+        c.PROXY: {"kube-proxy.kubeconfig"},
+        c.KUBECTL: {"admin-internal.kubeconfig"},
+    }
+
+
+def test_no_pod_of_ours_can_pull_its_image_from_a_registry(k8s_cluster):
+    """Our images have names only this engine resolves (localhost/), our pods never pull them, and each
+    cluster's sandboxes run its own image."""
+    pods = json.loads(k8s_cluster.kubectl("get", "pods", "--all-namespaces", "-o", "json"))["items"]
+    ours = [pod for pod in pods if pod["metadata"]["namespace"] in ("kube-system", "local-path-storage")]
+    assert ours, "no addon pod found: the check would prove nothing"
+    for pod in ours:
+        for container in pod["spec"]["containers"]:
+            assert container["image"].startswith("localhost/pytest-single-k8s/"), container["image"]
+            assert container["imagePullPolicy"] == "Never", (pod["metadata"]["name"], container["name"])
+    for ref in k8s_cluster.plan.images.values():
+        assert ref.startswith("localhost/pytest-single-k8s/"), ref
+    sandboxes = k8s_cluster.docker.containers.list(filters={"label": [labels.POD_UID_LABEL, f"{labels.LABEL}=pause"]})
+    assert sandboxes
+    for sandbox in sandboxes:
+        assert sandbox.labels[labels.CLUSTER_LABEL] == k8s_cluster.plan.cluster_id
+        assert sandbox.attrs["Config"]["Image"] == k8s_cluster.plan.sandbox_image

@@ -6,6 +6,7 @@ from pytest_single_k8s.cluster import configs, specs
 from pytest_single_k8s.cluster import names as c
 from pytest_single_k8s.cluster.plan import ClusterPlan
 from pytest_single_k8s.engine import labels
+from pytest_single_k8s.engine.containers import ContainerSpec
 
 
 def plan(version="v1.37.2", **overrides):
@@ -89,7 +90,9 @@ def test_kubelet_keeps_local_images_and_shares_its_root_with_the_engine():
     assert kubelet.privileged
     assert kubelet.pid_mode == "host"
     assert kubelet.network_mode == "host"
-    assert "--pod-infra-container-image=p:1" in kubelet.command
+    # Its own sandbox image (our pause image with the cluster id), so that teardown finds only its pods.
+    assert f"--pod-infra-container-image={p.sandbox_image}" in kubelet.command
+    assert p.sandbox_image == f"localhost/pytest-single-k8s/sandbox:{p.cluster_id}"
 
 
 def test_kube_proxy_leaves_host_sysctls_alone_and_serves_node_ports_on_the_bridge_only():
@@ -119,3 +122,16 @@ def test_with_cgroupfs_the_kubelet_touches_nothing_of_systemd():
     kubelet = by_component(plan(cgroup_driver="cgroupfs", cgroup_version=2))[c.KUBELET]
     assert kubelet.cgroupns == "host"
     assert not [volume for volume in kubelet.volumes if "systemd" in volume]
+
+
+def test_containers_bind_only_what_exists_and_take_no_proxy_from_the_user_s_docker_config():
+    spec = ContainerSpec("n", "i", [], {}, volumes=["/a:/b:ro", "/c:/c:rshared", "/d:/e:rw"])
+    options = spec.options()
+    # Mounts, not -v binds: a missing source fails the start instead of becoming an empty directory.
+    assert [dict(mount) for mount in options["mounts"]] == [
+        {"Target": "/b", "Source": "/a", "Type": "bind", "ReadOnly": True},
+        {"Target": "/c", "Source": "/c", "Type": "bind", "ReadOnly": False, "BindOptions": {"Propagation": "rshared"}},
+        {"Target": "/e", "Source": "/d", "Type": "bind", "ReadOnly": False},
+    ]
+    assert "volumes" not in options
+    assert options["use_config_proxy"] is False

@@ -4,9 +4,10 @@ import json
 import threading
 from pathlib import Path
 
+import docker.errors
 import pytest
 
-from pytest_single_k8s.cluster import directory, pods, teardown
+from pytest_single_k8s.cluster import directory, teardown
 from pytest_single_k8s.cluster.names import KUBELET, PROXY
 from pytest_single_k8s.engine import labels
 from pytest_single_k8s.errors import SingleK8sError
@@ -18,12 +19,27 @@ DIRECTORY_PATH = Path(DIRECTORY)
 class FakeContainer:
     def __init__(self, engine, name, container_labels):
         self.engine, self.name, self.labels = engine, name, container_labels
+        self.id = name
 
     def remove(self, force, v):
         assert force
         assert v
         self.engine.record("remove", self.name)
         self.engine.containers_by_name.pop(self.name, None)
+
+
+class FakeImages:
+    def __init__(self, engine):
+        self.engine = engine
+        self.by_id: dict[str, dict[str, str]] = {}
+
+    def list(self, filters):
+        self.engine.record("list images", json.dumps(filters, sort_keys=True))
+        return [FakeContainer(self.engine, i, x) for i, x in self.by_id.items() if _all(x, filters["label"])]
+
+    def remove(self, image_id):
+        self.engine.record("remove image", image_id)
+        del self.by_id[image_id]
 
 
 class FakeEngine:
@@ -34,6 +50,7 @@ class FakeEngine:
         self.containers_by_name = {}
         self.lock = threading.Lock()
         self.containers = self
+        self.images = FakeImages(self)
 
     def record(self, *event):
         with self.lock:
@@ -42,14 +59,23 @@ class FakeEngine:
     def add(self, name, **container_labels):
         self.containers_by_name[name] = FakeContainer(self, name, container_labels)
 
+    def get(self, name):
+        if name not in self.containers_by_name:
+            raise docker.errors.NotFound(name)
+        return self.containers_by_name[name]
+
+    def create(self, image, command, **options):
+        self.record("create", options["name"])
+        self.add(options["name"], **options["labels"])
+
     def list(self, filters, **options):
         assert options == {"all": True, "ignore_removed": True}, "stopped containers must go too"
         self.record("list", json.dumps(filters, sort_keys=True))
-        return [
-            x
-            for x in list(self.containers_by_name.values())
-            if all(_matches(x.labels, label) for label in filters["label"])
-        ]
+        return [x for x in list(self.containers_by_name.values()) if _all(x.labels, filters["label"])]
+
+
+def _all(container_labels, wanted):
+    return all(_matches(container_labels, label) for label in wanted)
 
 
 def _matches(container_labels, label):
@@ -69,30 +95,63 @@ def test_the_plan_removes_node_agents_then_pods_and_the_rest_then_cleans_the_hos
         (),
         ({"label": [f"{labels.HELPER_LABEL}=abcd1234"]}, {"label": [f"{labels.REAPER_LABEL}=abcd1234"]}),
     ]
-    assert [stage.pods_of for stage in stages] == [(), (pods.OUR_SANDBOXES,), (), ()]
-    assert {"label": [f"{labels.LABEL}=pause", labels.POD_UID_LABEL]} == pods.OUR_SANDBOXES
-    assert [stage.host for stage in stages] == [(), (), ("with-host-iptables", "host-cleanup", DIRECTORY), ()]
+    # This cluster's pods only: their sandboxes run the image that carries its id.
+    assert [stage.pods_of for stage in stages] == [(), ({"label": [ours, labels.POD_UID_LABEL]},), (), ()]
+    assert [stage.images for stage in stages] == [(), ({"label": [ours]},), (), ()]
+    cleanup = ("with-host-iptables", "host-cleanup", DIRECTORY, "abcd1234")
+    assert [stage.host for stage in stages] == [(), (), cleanup, ()]
+    assert stages[2].holding == "abcd1234"
+    assert stages[2].host_not_holding == (*cleanup, "--directory-only")
+    assert teardown.plan("abcd1234", DIRECTORY_PATH, holding="ef567890")[2].holding == "ef567890"
 
 
 def test_the_reaper_gets_the_same_plan_as_json():
     stages = teardown.plan("abcd1234", DIRECTORY_PATH)
-    as_json = json.loads(json.dumps(teardown.as_json(stages)))
-    assert [(tuple(s["remove"]), tuple(s["pods_of"]), s["pod_label"], tuple(s["host"])) for s in as_json["stages"]] == [
-        (stage.remove, stage.pods_of, labels.POD_UID_LABEL, stage.host) for stage in stages
+    record = teardown.record("abcd1234", DIRECTORY, "k:1", {labels.OWNER_LABEL: "h:1:2", "io.kubernetes.x": "y"})
+    as_json = json.loads(json.dumps(teardown.as_json(stages, record)))
+    fields = ("remove", "pods_of", "pod_label", "images", "host", "holding", "host_not_holding")
+    assert [tuple(_tuple(s[field]) for field in fields) for s in as_json["stages"]] == [
+        tuple(_tuple(getattr(stage, field)) for field in fields) for stage in stages
     ]
+    assert as_json["record"] == {
+        "name": "pytest-single-k8s-abcd1234-leftovers",
+        "image": "k:1",
+        "command": ["true"],
+        "labels": {  # whose it was, where, and nothing of another container's labels
+            labels.OWNER_LABEL: "h:1:2",
+            labels.CLUSTER_LABEL: "abcd1234",
+            labels.COMPONENT_LABEL: "leftovers",
+            labels.DIRECTORY_LABEL: DIRECTORY,
+        },
+    }
 
 
-def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
+def _tuple(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _engine_with_a_cluster(**reaper_labels):
     engine = FakeEngine()
     cluster = {labels.CLUSTER_LABEL: "abcd1234"}
     engine.add("kubelet", **cluster, **{labels.COMPONENT_LABEL: KUBELET})
     engine.add("kube-proxy", **cluster, **{labels.COMPONENT_LABEL: PROXY})
     engine.add("apiserver", **cluster, **{labels.COMPONENT_LABEL: "kube-apiserver"})
-    engine.add("reaper", **{labels.REAPER_LABEL: "abcd1234"})
-    sandbox = {labels.LABEL: "pause"}  # our pause image's label, which its containers inherit
+    engine.add(labels.REAPER_NAME, **{labels.REAPER_LABEL: "abcd1234", **reaper_labels})
+    return engine
+
+
+def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
+    engine = _engine_with_a_cluster()
+    # Our sandboxes inherit the pause image's label and the cluster's sandbox image's id.
+    sandbox = {labels.LABEL: "pause", labels.CLUSTER_LABEL: "abcd1234"}
     engine.add("old-sandbox", **sandbox, **{labels.POD_UID_LABEL: "1"})
     engine.add("old-pod", **{labels.POD_UID_LABEL: "1"})
-    engine.add("foreign-sandbox", **{labels.POD_UID_LABEL: "9"})  # another Kubernetes' pod: never ours to touch
+    engine.images.by_id["sandbox-image"] = {labels.LABEL: "pause", labels.CLUSTER_LABEL: "abcd1234"}
+    engine.images.by_id["pause-image"] = {labels.LABEL: "pause"}
+    # Another cluster's pod (its sandbox from its own image) and another Kubernetes' pod: never ours to touch.
+    engine.add("other-sandbox", **{labels.LABEL: "pause", labels.CLUSTER_LABEL: "ef567890", labels.POD_UID_LABEL: "8"})
+    engine.add("other-pod", **{labels.POD_UID_LABEL: "8"})
+    engine.add("foreign-sandbox", **{labels.POD_UID_LABEL: "9"})
     engine.add("foreign-pod", **{labels.POD_UID_LABEL: "9"})
     original_remove = FakeContainer.remove
 
@@ -115,29 +174,70 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
 
     teardown.execute(engine, "abcd1234", cluster_dir, "k:1")
 
-    done = [name for kind, name in engine.events if kind in ("remove", "host")]
+    done = [name for kind, name in engine.events if kind in ("remove", "host", "remove image")]
     assert done.index("host-cleanup") > done.index("apiserver")  # the host script after every pod and component
     assert done.index("host-cleanup") > done.index("late-pod")
+    assert done.index("sandbox-image") > done.index("late-sandbox")  # the image once its containers are gone
     removed = [name for kind, name in engine.events if kind == "remove"]
     assert set(removed[:2]) == {"kubelet", "kube-proxy"}
-    assert set(removed[2:7]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod", "apiserver"}
-    assert removed[7:] == ["reaper"]
-    assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir)]]
-    assert set(engine.containers_by_name) == {"foreign-sandbox", "foreign-pod"}
+    # A sandbox matches both as this cluster's container and as its pod's: removed twice, at once.
+    assert set(removed[2:-1]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod", "apiserver"}
+    assert removed[-1] == labels.REAPER_NAME
+    assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir), "abcd1234"]]
+    assert set(engine.containers_by_name) == {"other-sandbox", "other-pod", "foreign-sandbox", "foreign-pod"}
+    assert set(engine.images.by_id) == {"pause-image"}
     assert not cluster_dir.exists()
 
 
-def test_every_stage_runs_even_if_one_fails(monkeypatch, tmp_path):
-    engine = FakeEngine()
-    engine.add("reaper", **{labels.REAPER_LABEL: "abcd1234"})
+def test_a_failed_stage_leaves_a_record_before_the_engine_is_released(monkeypatch, tmp_path):
+    engine = _engine_with_a_cluster(**{labels.OWNER_LABEL: "h:1:2"})
 
     def failing_script(*args, **options):
         raise SingleK8sError("host-cleanup could not clean up the host")
 
     monkeypatch.setattr(teardown, "run_script", failing_script)
-    with pytest.raises(SingleK8sError, match="host-cleanup"):
-        teardown.execute(engine, "abcd1234", tmp_path / "pytest-single-k8s-abcd1234-x", "k:1")
-    assert engine.containers_by_name == {}  # the reaper went after the failed stage
+    cluster_dir = tmp_path / "pytest-single-k8s-abcd1234-x"
+    with pytest.raises(teardown.TeardownIncomplete, match="host-cleanup could not clean up the host") as failure:
+        teardown.execute(engine, "abcd1234", cluster_dir, "k:1", {labels.OWNER_LABEL: "h:1:2"})
+    assert "the next session, or `pytest-single-k8s down`, tries again" in str(failure.value)
+    events = [name for kind, name in engine.events if kind in ("create", "remove")]
+    record = "pytest-single-k8s-abcd1234-leftovers"
+    assert events.index(record) < events.index(labels.REAPER_NAME)  # made while the engine was still held
+    assert set(engine.containers_by_name) == {record}  # every other stage still ran
+    assert engine.containers_by_name[record].labels == {
+        labels.OWNER_LABEL: "h:1:2",
+        labels.CLUSTER_LABEL: "abcd1234",
+        labels.COMPONENT_LABEL: "leftovers",
+        labels.DIRECTORY_LABEL: str(cluster_dir),
+    }
+
+
+@pytest.mark.parametrize("held_by", [None, "ef567890"])
+def test_the_host_wide_clean_up_runs_only_while_the_cluster_holds_the_engine(monkeypatch, tmp_path, held_by):
+    engine = _engine_with_a_cluster()
+    del engine.containers_by_name[labels.REAPER_NAME]  # gone: an engine restart, `down` from another shell
+    if held_by:
+        engine.add(labels.REAPER_NAME, **{labels.REAPER_LABEL: held_by})  # another session has claimed since
+    host_calls = []
+    monkeypatch.setattr(teardown, "run_script", lambda *args, **options: host_calls.append(args[3]))
+    cluster_dir = tmp_path / "pytest-single-k8s-abcd1234-x"
+    with pytest.raises(teardown.TeardownIncomplete, match="host-wide clean-up .* was left alone"):
+        teardown.execute(engine, "abcd1234", cluster_dir, "k:1")
+    assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir), "abcd1234", "--directory-only"]]
+    assert "pytest-single-k8s-abcd1234-leftovers" in engine.containers_by_name
+    if held_by:
+        assert labels.REAPER_NAME in engine.containers_by_name  # the other session's lock stays
+
+
+def test_a_session_that_reaps_holds_the_engine_under_its_own_id(monkeypatch, tmp_path):
+    engine = _engine_with_a_cluster()
+    engine.containers_by_name[labels.REAPER_NAME].labels[labels.REAPER_LABEL] = "ef567890"  # the reaping session
+    host_calls = []
+    monkeypatch.setattr(teardown, "run_script", lambda *args, **options: host_calls.append(args[3]))
+    cluster_dir = tmp_path / "pytest-single-k8s-abcd1234-x"
+    teardown.execute(engine, "abcd1234", cluster_dir, "k:1", holding="ef567890")
+    assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir), "abcd1234"]]
+    assert labels.REAPER_NAME in engine.containers_by_name  # the reaping session's lock is not the reaped one's
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,11 @@
 // place that knows names and order (pytest_single_k8s/cluster/teardown.py):
 //
 //	{"owner": {"pid": 123, "start_time": "456"},
-//	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...],
-//	                          "pod_label": KEY, "host": [ARGV...], "host_timeout": SECONDS}, ...]}}
+//	 "lock": {"name": CONTAINER, "label": KEY},
+//	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...], "pod_label": KEY,
+//	                          "images": [FILTERS...], "host": [ARGV...], "holding": ID,
+//	                          "host_not_holding": [ARGV...], "host_timeout": SECONDS}, ...],
+//	              "record": {"name": NAME, "image": IMAGE, "labels": {...}, "command": [ARGV...]}}}
 //
 // A kept cluster has no owner (pid 0): the reaper then only holds the engine
 // until `down` or a session with other settings deletes the cluster.
@@ -17,13 +20,19 @@
 // order: it removes every container that matches each Docker filter of
 // "remove", and every container whose label KEY has a value that a container
 // matching a filter of "pods_of" has (a pod's containers, found by its
-// sandbox), all listed only when their stage comes; then it runs the host command. Every stage runs even
-// if an earlier one failed. The reaper is the one judge of owner liveness.
+// sandbox), all listed only when their stage comes; then the images that match
+// "images"; then it runs the host command, or "host_not_holding" instead when the
+// engine lock (the container named by "lock", whose label KEY names its cluster)
+// is not held by "holding". Every stage runs even if an earlier one failed; if
+// one did, the record container is created (never started) before the last stage,
+// which removes the reaper itself, so that the cluster stays findable. The reaper
+// is the one judge of owner liveness.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -39,10 +48,13 @@ import (
 type filters = map[string][]string
 
 type stage struct {
-	Remove   []filters `json:"remove"`
-	PodsOf   []filters `json:"pods_of"`
-	PodLabel string    `json:"pod_label"`
-	Host     []string  `json:"host"`
+	Remove         []filters `json:"remove"`
+	PodsOf         []filters `json:"pods_of"`
+	PodLabel       string    `json:"pod_label"`
+	Images         []filters `json:"images"`
+	Host           []string  `json:"host"`
+	Holding        string    `json:"holding"`
+	HostNotHolding []string  `json:"host_not_holding"`
 	// HostTimeout bounds the host command in seconds, so that a hung clean-up cannot hold the engine lock forever.
 	HostTimeout float64 `json:"host_timeout"`
 }
@@ -52,13 +64,25 @@ type container struct {
 	Labels map[string]string `json:"Labels"`
 }
 
+type record struct {
+	Name    string            `json:"name"`
+	Image   string            `json:"image"`
+	Labels  map[string]string `json:"labels"`
+	Command []string          `json:"command"`
+}
+
 type plan struct {
 	Owner struct {
 		PID       int    `json:"pid"`
 		StartTime string `json:"start_time"`
 	} `json:"owner"`
+	Lock struct {
+		Name  string `json:"name"`
+		Label string `json:"label"`
+	} `json:"lock"`
 	Teardown struct {
 		Stages []stage `json:"stages"`
+		Record record  `json:"record"`
 	} `json:"teardown"`
 }
 
@@ -95,9 +119,16 @@ func main() {
 		time.Sleep(250 * time.Millisecond)
 	}
 	fmt.Println("reaper: the owner ended without deleting its cluster; removing it")
+	stages := p.Teardown.Stages
 	failed := false
-	for _, s := range p.Teardown.Stages {
-		if err := run(s); err != nil {
+	for i, s := range stages {
+		if i == len(stages)-1 && failed {
+			// The last stage removes this container: keep the cluster findable first.
+			if err := create(p.Teardown.Record); err != nil {
+				fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
+			}
+		}
+		if err := run(s, p); err != nil {
 			fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
 			failed = true
 		}
@@ -127,8 +158,9 @@ func hold() {
 	os.Exit(0)
 }
 
-// run removes what the stage's filters match now, then, after those removals, runs its host command.
-func run(s stage) error {
+// run removes what the stage's filters match now, then, after those removals, its images
+// and its host command.
+func run(s stage, p plan) error {
 	var problems []string
 	note := func(err error) {
 		if err != nil {
@@ -150,13 +182,29 @@ func run(s stage) error {
 			note(remove(c.ID))
 		}
 	}
+	for _, f := range s.Images {
+		found, err := listImages(f)
+		note(err)
+		for _, image := range found {
+			note(removeImage(image.ID))
+		}
+	}
 	if len(s.Host) > 0 {
+		argv := s.Host
+		if s.Holding != "" {
+			holder, err := lockHolder(p)
+			note(err)
+			if holder != s.Holding {
+				argv = s.HostNotHolding
+				problems = append(problems, fmt.Sprintf("the host-wide clean-up was left alone: the engine is held by %q, not %q", holder, s.Holding))
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.HostTimeout*float64(time.Second)))
 		defer cancel()
-		command := exec.CommandContext(ctx, s.Host[0], s.Host[1:]...)
+		command := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		command.Stdout, command.Stderr = os.Stdout, os.Stderr
 		if err := command.Run(); err != nil {
-			problems = append(problems, fmt.Sprintf("%v: %v", s.Host, err))
+			problems = append(problems, fmt.Sprintf("%v: %v", argv, err))
 		}
 	}
 	if len(problems) > 0 {
@@ -166,38 +214,107 @@ func run(s stage) error {
 }
 
 func list(f filters) ([]container, error) {
+	var containers []container
+	return containers, get("containers/json", url.Values{"all": {"1"}}, f, &containers)
+}
+
+func listImages(f filters) ([]container, error) {
+	var images []container // an image's listing has the same Id and Labels
+	return images, get("images/json", url.Values{}, f, &images)
+}
+
+// get decodes the engine's answer to GET PATH?QUERY&filters=F into out.
+func get(path string, query url.Values, f filters, out any) error {
 	encoded, err := json.Marshal(f)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	query := url.Values{"all": {"1"}, "filters": {string(encoded)}}
-	response, err := docker.Get("http://docker/containers/json?" + query.Encode())
+	query.Set("filters", string(encoded))
+	response, err := docker.Get("http://docker/" + path + "?" + query.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("listing containers %s: %w", encoded, err)
+		return fmt.Errorf("listing %s %s: %w", path, encoded, err)
 	}
 	defer response.Body.Close()
 	if response.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("listing containers %s: %s", encoded, response.Status)
+		return fmt.Errorf("listing %s %s: %s", path, encoded, response.Status)
 	}
-	var containers []container
-	if err := json.NewDecoder(response.Body).Decode(&containers); err != nil {
-		return nil, fmt.Errorf("listing containers %s: %w", encoded, err)
+	if err := json.NewDecoder(response.Body).Decode(out); err != nil {
+		return fmt.Errorf("listing %s %s: %w", path, encoded, err)
 	}
-	return containers, nil
+	return nil
+}
+
+// lockHolder is the cluster id on the engine lock's container, "" when there is none.
+func lockHolder(p plan) (string, error) {
+	response, err := docker.Get("http://docker/containers/" + url.PathEscape(p.Lock.Name) + "/json")
+	if err != nil {
+		return "", fmt.Errorf("reading the engine lock: %w", err)
+	}
+	defer response.Body.Close()
+	if response.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	var lock struct {
+		Config struct {
+			Labels map[string]string `json:"Labels"`
+		} `json:"Config"`
+	}
+	if response.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("reading the engine lock: %s", response.Status)
+	}
+	if err := json.NewDecoder(response.Body).Decode(&lock); err != nil {
+		return "", fmt.Errorf("reading the engine lock: %w", err)
+	}
+	return lock.Config.Labels[p.Lock.Label], nil
 }
 
 func remove(id string) error {
-	request, err := http.NewRequest(http.MethodDelete, "http://docker/containers/"+id+"?force=1&v=1", nil)
+	err := del("containers/"+id+"?force=1&v=1", "container "+id[:min(12, len(id))])
+	if errors.Is(err, errConflict) {
+		return nil // another stage (a sandbox is both the cluster's and its pod's) removes it right now
+	}
+	return err
+}
+
+func removeImage(id string) error {
+	return del("images/"+id, "image "+id)
+}
+
+// del sends DELETE PATH; gone already is fine.
+func del(path, what string) error {
+	request, err := http.NewRequest(http.MethodDelete, "http://docker/"+path, nil)
 	if err != nil {
 		return err
 	}
 	response, err := docker.Do(request)
 	if err != nil {
-		return fmt.Errorf("removing container %.12s: %w", id, err)
+		return fmt.Errorf("removing %s: %w", what, err)
 	}
 	response.Body.Close()
-	if response.StatusCode != http.StatusNoContent && response.StatusCode != http.StatusNotFound {
-		return fmt.Errorf("removing container %.12s: %s", id, response.Status)
+	if response.StatusCode == http.StatusConflict {
+		return fmt.Errorf("removing %s: %w", what, errConflict)
+	}
+	if response.StatusCode >= 300 && response.StatusCode != http.StatusNotFound {
+		return fmt.Errorf("removing %s: %s", what, response.Status)
+	}
+	return nil
+}
+
+var errConflict = errors.New("409 Conflict")
+
+// create makes the record container (never started); one of that name already there is as good.
+func create(r record) error {
+	body, err := json.Marshal(map[string]any{"Image": r.Image, "Labels": r.Labels, "Cmd": r.Command})
+	if err != nil {
+		return err
+	}
+	response, err := docker.Post("http://docker/containers/create?name="+url.QueryEscape(r.Name), "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		return fmt.Errorf("creating the record %s: %w", r.Name, err)
+	}
+	response.Body.Close()
+	if response.StatusCode != http.StatusCreated && response.StatusCode != http.StatusConflict {
+		return fmt.Errorf("creating the record %s: %s", r.Name, response.Status)
 	}
 	return nil
 }
