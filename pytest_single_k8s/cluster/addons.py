@@ -14,7 +14,6 @@ import functools
 import ipaddress
 import json
 import threading
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import kubernetes.client
 import kubernetes.utils
 
+from ..common import direct
 from ..common.waiting import wait_for
 from .directory import VOLUMES
 from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN
@@ -233,8 +233,7 @@ def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> Non
     addresses = [pod.status.pod_ip for pod in pods.items if pod.status and pod.status.pod_ip]
     if not addresses:
         raise RuntimeError("no CoreDNS pod has an address yet")
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a pod's address, never through a proxy
-    with direct.open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
+    with direct.opener().open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
         response.read()  # 200: a CoreDNS that is not ready answers 503, which raises
 
 
