@@ -30,6 +30,7 @@ from .plan import ClusterPlan
 
 DNS, STORAGE = "dns", "storage"
 REQUEST_TIMEOUT = 5
+CREATE_TIMEOUT = 30  # seconds for one create: ample for a new apiserver on a busy host; a hung one fails the start
 NAMESPACE_TIMEOUT = 120  # seconds for the controller-manager to publish a new namespace's kube-root-ca.crt
 DNS_LABELS = {"k8s-app": "kube-dns"}
 DNS_READY_PORT = 8181  # CoreDNS's own /ready
@@ -263,11 +264,13 @@ def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan, cancel: th
     core = kubernetes.client.CoreV1Api(api_client)
     for name in plan.addons:
         for item in ADDONS[name].objects(plan):
-            kubernetes.utils.create_from_dict(api_client, item)
+            kubernetes.utils.create_from_dict(api_client, item, _request_timeout=CREATE_TIMEOUT)
             if item["kind"] == "Namespace":
                 namespace = item["metadata"]["name"]
                 wait_for(
-                    functools.partial(core.read_namespaced_config_map, "kube-root-ca.crt", namespace),
+                    functools.partial(
+                        core.read_namespaced_config_map, "kube-root-ca.crt", namespace, _request_timeout=REQUEST_TIMEOUT
+                    ),
                     f"namespace {namespace} to have kube-root-ca.crt",
                     NAMESPACE_TIMEOUT,
                     cancel=cancel,

@@ -28,6 +28,7 @@ FIELD_MANAGER = "pytest-single-k8s"
 FIRST = ("CustomResourceDefinition", "Namespace")  # what later documents may need
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DELETION_TIMEOUT = 60  # a CRD goes once its custom objects are gone
+REQUEST_TIMEOUT = 60  # seconds for one request: as long as the apiserver itself allows one (admission webhooks)
 
 T = TypeVar("T")
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
@@ -58,9 +59,17 @@ def documents(manifest: Manifest) -> list[dict[str, Any]]:
     return found
 
 
+class TimedDynamicClient(DynamicClient):
+    """A DynamicClient whose every request has a timeout, discovery's too: a hung apiserver fails the test."""
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        params.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        return super().request(method, path, body, **params)
+
+
 class Applier:
     def __init__(self, api_client: kubernetes.client.ApiClient, namespace: str, discovery_cache: Path) -> None:
-        self.dynamic = DynamicClient(api_client, cache_file=str(discovery_cache))
+        self.dynamic = TimedDynamicClient(api_client, cache_file=str(discovery_cache))
         self.namespace = namespace
         self.created: list[tuple[Any, str, str | None]] = []  # (resource, name, namespace), to delete
 
