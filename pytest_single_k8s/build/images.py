@@ -8,10 +8,12 @@ each image is made of is the table in recipes.py; this module only executes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,12 +189,12 @@ class Images:
         """Build whatever of `names` (and their parents) is missing; return their refs.
 
         Builds are serialised across processes (pytest-xdist workers, parallel
-        sessions) by a file lock: the second finds what the first built.
+        sessions) by a file lock: the second says that it waits, then finds what the first built.
         """
         wanted = set(names) | {BY_NAME[name].parent for name in names if BY_NAME[name].parent}
         if wanted & set(self.missing()):
             self.cache.mkdir(parents=True, exist_ok=True)
-            with filelock.FileLock(str(self.cache / "build.lock")):
+            with _build_lock(self.cache / "build.lock", self.status):
                 missing = set(self.missing())
                 for name in NAMES:  # in build order: parents first
                     if name in wanted and name in missing:
@@ -247,6 +249,21 @@ class Images:
                 if chunk.get("stream", "").strip():
                     log.append(chunk["stream"])
                     step.update(chunk["stream"].strip()[:100])
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path, status: Status) -> Iterator[None]:
+    """Hold the lock that serialises builds across processes; a wait for another holder is said, and only then."""
+    lock = filelock.FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        with status.step(f"Waiting for another session's build of the images (lock {path})"):
+            lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _hash_files(recipes: Path, files: list[Path]) -> str:

@@ -14,7 +14,6 @@ import functools
 import ipaddress
 import json
 import threading
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import kubernetes.client
 import kubernetes.utils
 
+from ..common import direct
 from ..common.waiting import wait_for
 from .directory import VOLUMES
 from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN
@@ -30,6 +30,7 @@ from .plan import ClusterPlan
 
 DNS, STORAGE = "dns", "storage"
 REQUEST_TIMEOUT = 5
+CREATE_TIMEOUT = 30  # seconds for one create: ample for a new apiserver on a busy host; a hung one fails the start
 NAMESPACE_TIMEOUT = 120  # seconds for the controller-manager to publish a new namespace's kube-root-ca.crt
 DNS_LABELS = {"k8s-app": "kube-dns"}
 DNS_READY_PORT = 8181  # CoreDNS's own /ready
@@ -233,8 +234,7 @@ def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> Non
     addresses = [pod.status.pod_ip for pod in pods.items if pod.status and pod.status.pod_ip]
     if not addresses:
         raise RuntimeError("no CoreDNS pod has an address yet")
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # a pod's address, never through a proxy
-    with direct.open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
+    with direct.opener().open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
         response.read()  # 200: a CoreDNS that is not ready answers 503, which raises
 
 
@@ -264,11 +264,13 @@ def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan, cancel: th
     core = kubernetes.client.CoreV1Api(api_client)
     for name in plan.addons:
         for item in ADDONS[name].objects(plan):
-            kubernetes.utils.create_from_dict(api_client, item)
+            kubernetes.utils.create_from_dict(api_client, item, _request_timeout=CREATE_TIMEOUT)
             if item["kind"] == "Namespace":
                 namespace = item["metadata"]["name"]
                 wait_for(
-                    functools.partial(core.read_namespaced_config_map, "kube-root-ca.crt", namespace),
+                    functools.partial(
+                        core.read_namespaced_config_map, "kube-root-ca.crt", namespace, _request_timeout=REQUEST_TIMEOUT
+                    ),
                     f"namespace {namespace} to have kube-root-ca.crt",
                     NAMESPACE_TIMEOUT,
                     cancel=cancel,

@@ -6,20 +6,25 @@ Namespaces go first; once they are in, CRDs are awaited Established and the
 discovery cache is refreshed, so that custom objects in the same manifest apply.
 Namespaced objects without a namespace go to the default one given. What an
 Applier created outside that namespace (cluster-scoped objects above all) it
-deletes in cleanup(): the default namespace goes with its test anyway.
+deletes in cleanup(): the default namespace goes with its test anyway. What was
+there before its first apply it never deletes. On our own throwaway cluster it
+takes over fields that other managers own (server-side apply's force); on a
+cluster not ours, such a conflict is an error that names the object and them.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
 import kubernetes.client
 import yaml
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError
+from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
 from ..common.waiting import WaitTimeout, wait_for
 from ..errors import SingleK8sError
@@ -28,6 +33,7 @@ FIELD_MANAGER = "pytest-single-k8s"
 FIRST = ("CustomResourceDefinition", "Namespace")  # what later documents may need
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DELETION_TIMEOUT = 60  # a CRD goes once its custom objects are gone
+REQUEST_TIMEOUT = 60  # seconds for one request: as long as the apiserver itself allows one (admission webhooks)
 
 T = TypeVar("T")
 Manifest = str | Path | dict[str, Any] | list[dict[str, Any]]
@@ -58,11 +64,29 @@ def documents(manifest: Manifest) -> list[dict[str, Any]]:
     return found
 
 
+class TimedDynamicClient(DynamicClient):
+    """A DynamicClient whose every request has a timeout, discovery's too: a hung apiserver fails the test."""
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        params.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        return super().request(method, path, body, **params)
+
+
 class Applier:
-    def __init__(self, api_client: kubernetes.client.ApiClient, namespace: str, discovery_cache: Path) -> None:
-        self.dynamic = DynamicClient(api_client, cache_file=str(discovery_cache))
+    def __init__(
+        self,
+        api_client: kubernetes.client.ApiClient,
+        namespace: str,
+        discovery_cache: Path,
+        *,
+        force: bool = False,  # take over fields other managers own: on a throwaway cluster of ours only
+    ) -> None:
+        self.dynamic = TimedDynamicClient(api_client, cache_file=str(discovery_cache))
         self.namespace = namespace
+        self.force = force
         self.created: list[tuple[Any, str, str | None]] = []  # (resource, name, namespace), to delete
+        # Whether each object outside the namespace existed when first applied: (apiVersion, kind, namespace, name).
+        self.existed: dict[tuple[str, str, str | None, str], bool] = {}
 
     def __call__(
         self, manifest: Manifest, *, namespace: str | None = None, wait: bool = True, timeout: float = 120
@@ -85,17 +109,34 @@ class Applier:
         if not name:
             raise SingleK8sError(f"k8s_apply: a {item['kind']} without metadata.name")
         target = (item["metadata"].get("namespace") or namespace or self.namespace) if resource.namespaced else None
+        outside = target != self.namespace  # the namespace goes with its test, and all that is in it
+        key = (item["apiVersion"], item["kind"], target, name)
+        if outside and key not in self.existed:
+            self.existed[key] = self._exists(resource, name, target)
         try:
-            self.dynamic.get(resource, name=name, namespace=target)
-            existed = True
-        except NotFoundError:
-            existed = False
-        result = self.dynamic.server_side_apply(
-            resource, body=item, namespace=target, field_manager=FIELD_MANAGER, force_conflicts=True
-        )
-        if not existed and target != self.namespace:
+            response = self.dynamic.server_side_apply(
+                resource,
+                body=item,
+                namespace=target,
+                field_manager=FIELD_MANAGER,
+                force_conflicts=self.force or None,  # None: no force parameter
+                serialize=False,  # the raw response: its status says whether this apply created the object
+            )
+        except ConflictError as error:
+            message = conflict_message(item["kind"], f"{target}/{name}" if target else name, error.body)
+            if message is None:
+                raise
+            raise SingleK8sError(message) from None
+        if outside and deletes_after(response.status, self.existed[key]):
             self.created.append((resource, name, target))
-        return result.to_dict()
+        return json.loads(response.data)
+
+    def _exists(self, resource: Any, name: str, namespace: str | None) -> bool:
+        try:
+            self.dynamic.get(resource, name=name, namespace=namespace)
+        except NotFoundError:
+            return False
+        return True
 
     def cleanup(self, timeout: float = DELETION_TIMEOUT) -> None:
         """Delete what was created outside the default namespace, the last first, and wait until it is
@@ -138,6 +179,34 @@ class Applier:
             return current
 
         return _until(ready, f"{item['kind']} {where} to be {words}", deadline, "k8s_apply")
+
+
+def deletes_after(status: int, existed: bool) -> bool:
+    """Whether the clean-up deletes an object outside the test's namespace that an apply answered with
+    `status`: only one this apply created, never one that was there before the test's first apply to it."""
+    return status == HTTPStatus.CREATED and not existed
+
+
+def conflict_message(kind: str, where: str, body: str | None) -> str | None:
+    """What a server-side apply without force that conflicts says: the object, the managers that own the
+    fields and which fields. None for a 409 of another kind (its own error says it)."""
+    try:
+        causes = json.loads(body or "").get("details", {}).get("causes") or []
+    except (ValueError, AttributeError):
+        return None
+    owned: dict[str, list[str]] = {}
+    for cause in causes:
+        if cause.get("reason") == "FieldManagerConflict":
+            manager = cause.get("message", "").removeprefix("conflict with ")
+            owned.setdefault(manager, []).append(cause.get("field", "?"))
+    if not owned:
+        return None
+    managers = "; ".join(f"{manager} owns {', '.join(fields)}" for manager, fields in owned.items())
+    return (
+        f"k8s_apply: {kind} {where}: the manifest sets fields that other field managers own ({managers}); "
+        "on a cluster not ours k8s_apply takes no field over (it applies without force): leave those fields "
+        "out of the manifest, or apply objects that the test makes itself"
+    )
 
 
 def _until(check: Callable[[], T], what: str, deadline: float, doing: str) -> T:

@@ -83,6 +83,9 @@ class Cluster:
             configuration.ssl_ca_cert = self.plan.pki("ca.crt")
             configuration.cert_file = self.plan.pki("admin.crt")
             configuration.key_file = self.plan.pki("admin.key")
+            # Never through a proxy (common/direct.py): the client takes one from HTTPS_PROXY, and so does
+            # websocket-client for exec and port-forward; "*" turns both off (kubernetes 37, websocket-client 1.9).
+            configuration.no_proxy = "*"
             self._api_client = kubernetes.client.ApiClient(configuration)
         return self._api_client
 

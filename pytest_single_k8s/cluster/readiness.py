@@ -13,12 +13,12 @@ import functools
 import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 
 import docker
 import kubernetes.client
 
+from ..common import direct
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..common.waiting import WaitCancelled, WaitTimeout, wait_for
@@ -72,7 +72,7 @@ class Readiness:
         self.passed = passed  # told the name of each check as it passes
         self.timeout = timeout
         self.interval = interval
-        self._tls = ssl.create_default_context(cafile=plan.pki("ca.crt"))
+        self._direct = direct.opener(ssl.create_default_context(cafile=plan.pki("ca.crt")))
         # Set when one wait fails or Ctrl-C comes: every wait of this object ends. Work run beside
         # the waits (create.py applies the addons) shares it. A restart makes a new Readiness.
         self.cancel = threading.Event()
@@ -196,7 +196,7 @@ class Readiness:
                 )
 
     def _https(self, url: str) -> str:
-        with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT, context=self._tls) as response:
+        with self._direct.open(url, timeout=REQUEST_TIMEOUT) as response:
             body = response.read().decode()
         if body.strip() != "ok":
             raise RuntimeError(f"{url} answered {body[:200]!r}")
@@ -221,5 +221,5 @@ def namespace_ready(api_client: kubernetes.client.ApiClient, namespace: str) -> 
 
 
 def _http(url: str) -> None:
-    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
+    with direct.opener().open(url, timeout=REQUEST_TIMEOUT) as response:
         response.read()

@@ -55,6 +55,10 @@ async def _api_client(cluster: Cluster | ExternalCluster) -> AsyncIterator[Any]:
     context = cluster.context if isinstance(cluster, ExternalCluster) else None
     await config.load_kube_config(str(cluster.kubeconfig), context=context, client_configuration=configuration)
     async with client.ApiClient(configuration) as api:
+        if isinstance(cluster, Cluster):
+            # Ours is reached directly (common/direct.py): aiohttp's session takes proxies from the environment
+            # (trust_env, set by kubernetes_asyncio) and has no public switch for it.
+            api.rest_client.pool_manager._trust_env = False
         yield api
 
 

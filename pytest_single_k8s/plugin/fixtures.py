@@ -150,8 +150,15 @@ def k8s_apply(
     string, dict or list of dicts (namespaced objects default to the test's namespace); returns the
     applied objects as dicts. With `wait`, waits until CRDs are Established, Deployments and
     StatefulSets available, Jobs complete, Pods Ready or Succeeded, Services backed by endpoints.
-    What it created outside the test's namespace (CRDs, ClusterRoles, ...) is deleted after the test."""
-    applier = Applier(k8s_cluster.api_client, k8s_namespace, tmp_path_factory.getbasetemp() / "k8s-discovery.json")
+    What it created outside the test's namespace (CRDs, ClusterRoles, ...) is deleted after the test; what was
+    there before, never. On a cluster not ours (--k8s-kubeconfig), a field another manager owns stays theirs:
+    a manifest that sets it differently is an error naming the object and the managers."""
+    applier = Applier(
+        k8s_cluster.api_client,
+        k8s_namespace,
+        tmp_path_factory.getbasetemp() / "k8s-discovery.json",
+        force=isinstance(k8s_cluster, Cluster),  # a throwaway cluster of ours: the manifest is the truth
+    )
     try:
         yield applier
     finally:

@@ -1,0 +1,42 @@
+"""Real local servers for the clients under test: HTTP(S) in a thread, one that never answers, a dead port."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def dead_port() -> int:
+    """A port on 127.0.0.1 that refuses connections: bound once, closed again."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(
+    address: str, handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext | None = None
+) -> Iterator[int]:
+    """Serve `handler` on `address` (over TLS with `context`) in a thread; yields the port."""
+    server = ThreadingHTTPServer((address, 0), handler)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextlib.contextmanager
+def silent(address: str = "127.0.0.1") -> Iterator[int]:
+    """A port that takes connections (the kernel completes them) and never answers: a hung server."""
+    with socket.create_server((address, 0), backlog=64) as sock:
+        yield sock.getsockname()[1]
