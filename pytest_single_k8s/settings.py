@@ -35,7 +35,7 @@ from .build.release import Mirrors
 from .build.wanted import AUTO, Wanted
 from .cluster.addons import ADDONS
 from .cluster.addons import DEFAULT as DEFAULT_ADDONS
-from .cluster.names import COMPONENTS
+from .cluster.names import KUBECTL, TAKES_FLAGS
 from .errors import SingleK8sError
 
 
@@ -77,10 +77,16 @@ class Settings:
         by_component: dict[str, tuple[str, ...]] = {}
         for item in self.extra_args:
             component, _, flag = item.partition("=")
-            if component not in COMPONENTS or not flag.startswith("-"):
+            if component == KUBECTL:
+                raise SingleK8sError(
+                    f"bad extra argument {item!r}: the kubectl container runs no kubectl of its own to give flags "
+                    "to (it is a shell for `pytest-single-k8s kubectl` and k8s_cluster.kubectl()); put kubectl's "
+                    "flags on the kubectl command itself, e.g. `pytest-single-k8s kubectl --v=4 get pods`"
+                )
+            if component not in TAKES_FLAGS or not flag.startswith("-"):
                 raise SingleK8sError(
                     f"bad extra argument {item!r}: write COMPONENT=--flag[=value], "
-                    f"COMPONENT one of {', '.join(COMPONENTS)}"
+                    f"COMPONENT one of {', '.join(TAKES_FLAGS)}"
                 )
             by_component[component] = (*by_component.get(component, ()), flag)
         return by_component
@@ -100,7 +106,7 @@ OPTIONS = {  # field -> (CLI flag, ini key, help)
     "extra_args": (
         "--k8s-extra-arg",
         "k8s_extra_args",
-        "an extra flag for one component, as COMPONENT=--flag=value (repeatable)",
+        "an extra flag for one component (any but kubectl), as COMPONENT=--flag=value (repeatable)",
     ),
     "wait_timeout": (
         "--k8s-wait-timeout",

@@ -31,6 +31,14 @@ def test_bad_extra_args_are_refused_with_the_valid_components(item):
         resolve({"extra_args": [item]}, {}).extra_args_by_component()
 
 
+def test_kubectl_takes_no_extra_args_and_is_not_offered():
+    with pytest.raises(SingleK8sError, match="kubectl container runs no kubectl.*kubectl --v=4 get pods"):
+        resolve({"extra_args": ["kubectl=--v=4"]}, {}).extra_args_by_component()
+    with pytest.raises(SingleK8sError, match="COMPONENT one of") as refused:
+        resolve({"extra_args": ["kube-apiserver"]}, {}).extra_args_by_component()
+    assert "kubectl" not in str(refused.value).split("COMPONENT one of")[1]
+
+
 @pytest.mark.parametrize("port", ["0", "70000", "http"])
 def test_bad_ports_are_refused(port):
     with pytest.raises(SingleK8sError, match="bad value for --k8s-apiserver-port / k8s_apiserver_port"):
