@@ -77,8 +77,10 @@ def _parser() -> argparse.ArgumentParser:
         "A kept cluster with the same settings is reused; `pytest` attaches to it.",
     )
     for name in (*IMAGE_OPTIONS, "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
-        flag, _, help_text = OPTIONS[name]
-        up.add_argument(flag, dest=name, action="append" if name == "extra_args" else "store", help=help_text)
+        option = OPTIONS[name]
+        up.add_argument(
+            option.flag, dest=name, action="append" if name == "extra_args" else "store", help=option.described()
+        )
     command("status", _status)
     command("kubeconfig", _kubeconfig)
     kubectl = command("kubectl", _kubectl, "Run kubectl in the cluster's kubectl container: `kubectl get pods -A`.")
@@ -89,8 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
     images = command("images", _images)
     for name in IMAGE_OPTIONS:
-        flag, _, help_text = OPTIONS[name]
-        images.add_argument(flag, dest=name, help=help_text)
+        images.add_argument(OPTIONS[name].flag, dest=name, help=OPTIONS[name].described())
     images.add_argument(
         "--prune",
         action="store_true",

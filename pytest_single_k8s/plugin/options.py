@@ -9,23 +9,23 @@ from ..settings import BOOLEANS, OPTIONS, Settings, resolve
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("single-k8s", "a throwaway single-node Kubernetes cluster (pytest-single-k8s)")
-    for name, (flag, ini, help_text) in OPTIONS.items():
+    for name, option in OPTIONS.items():
         repeatable = name == "extra_args"
         # A boolean alone means true (`--k8s-keep`); `--k8s-keep=false` overrides an ini's true.
         boolean = {"nargs": "?", "const": "true"} if name in BOOLEANS else {}
         group.addoption(
-            flag,
-            dest=ini,
+            option.flag,
+            dest=option.ini,
             default=None,
             action="append" if repeatable else "store",
-            help=f"{help_text} (ini: {ini})",
+            help=option.described(f"ini: {option.ini}"),
             **boolean,
         )
-        description = f"pytest-single-k8s: {help_text} (see {flag})"
+        description = f"pytest-single-k8s: {option.help} (see {option.flag})"
         if repeatable:
-            parser.addini(ini, description, type="linelist")
+            parser.addini(option.ini, description, type="linelist")
         else:
-            parser.addini(ini, description)
+            parser.addini(option.ini, description)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,6 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def settings(config: pytest.Config) -> Settings:
     """The settings of this session: CLI > ini > default (see settings.py)."""
-    cli = {name: config.getoption(ini) for name, (_, ini, _) in OPTIONS.items()}
-    ini = {name: config.getini(ini) for name, (_, ini, _) in OPTIONS.items()}
+    cli = {name: config.getoption(option.ini) for name, option in OPTIONS.items()}
+    ini = {name: config.getini(option.ini) for name, option in OPTIONS.items()}
     return resolve(cli, ini)
