@@ -85,6 +85,11 @@ class Option(NamedTuple):
     ini: str  # the ini key
     default: str  # in words, as the README's table says it; `code` for a value the setting takes
     help: str
+    negative: str = ""  # a boolean's other flag, which overrides an ini's true; a boolean flag takes no value
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (self.flag, self.negative) if self.negative else (self.flag,)
 
     def described(self, *notes: str) -> str:
         """The help with the default (and any notes), for --help."""
@@ -127,13 +132,15 @@ OPTIONS = {  # field -> Option: the one table of the settings
         "--k8s-require",
         "k8s_require",
         "`false`",
-        "fail (instead of skipping) the k8s tests when no Docker engine answers: true or false",
+        "fail (instead of skipping) the k8s tests when no Docker engine answers",
+        "--k8s-no-require",
     ),
     "keep": Option(
         "--k8s-keep",
         "k8s_keep",
         "`false`",
-        "keep the cluster running after the session, for the next one to attach to: true or false",
+        "keep the cluster running after the session, for the next one to attach to",
+        "--k8s-no-keep",
     ),
     "kubeconfig": Option(
         "--k8s-kubeconfig",

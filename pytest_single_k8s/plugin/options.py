@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from ..settings import BOOLEANS, OPTIONS, Settings, resolve
+from ..settings import OPTIONS, Settings, resolve
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("single-k8s", "a throwaway single-node Kubernetes cluster (pytest-single-k8s)")
     for name, option in OPTIONS.items():
         repeatable = name == "extra_args"
-        # A boolean alone means true (`--k8s-keep`); `--k8s-keep=false` overrides an ini's true.
-        boolean = {"nargs": "?", "const": "true"} if name in BOOLEANS else {}
-        group.addoption(
-            option.flag,
-            dest=option.ini,
-            default=None,
-            action="append" if repeatable else "store",
-            help=option.described(f"ini: {option.ini}"),
-            **boolean,
-        )
-        description = f"pytest-single-k8s: {option.help} (see {option.flag})"
+        # A boolean is a plain switch, with a twin that overrides an ini's true: an optional value
+        # would take the next argument for its own (`--k8s-keep tests/`).
+        switch = {"action": "store_const", "const": "true"} if option.negative else {}
+        action = "append" if repeatable else "store"
+        described = option.described(f"ini: {option.ini}")
+        group.addoption(option.flag, dest=option.ini, default=None, help=described, **({"action": action} | switch))
+        if option.negative:
+            negative = f"the opposite of {option.flag}: overrides {option.ini} = true"
+            group.addoption(option.negative, dest=option.ini, action="store_const", const="false", help=negative)
+        values = ": true or false" if option.negative else ""
+        description = f"pytest-single-k8s: {option.help}{values} (see {option.flag})"
         if repeatable:
             parser.addini(option.ini, description, type="linelist")
         else:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from pytest_single_k8s.errors import SingleK8sError
-from pytest_single_k8s.settings import OPTIONS, Settings, resolve
+from pytest_single_k8s.settings import BOOLEANS, OPTIONS, Settings, resolve
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -71,7 +71,10 @@ def readme_settings_rows() -> list[list[str]]:
 
 
 def test_the_readmes_settings_table_follows_options():
-    expected = [[f"`{option.flag}`", f"`{option.ini}`", option.default] for option in OPTIONS.values()]
+    expected = [
+        [", ".join(f"`{flag}`" for flag in option.flags), f"`{option.ini}`", option.default]
+        for option in OPTIONS.values()
+    ]
     assert [row[:3] for row in readme_settings_rows()] == expected
 
 
@@ -82,3 +85,7 @@ def test_every_default_that_options_name_as_a_value_is_the_default():
     assert named  # the literal defaults: `latest`, `600`, ...
     assert dataclasses.asdict(resolve(named, {})) == dataclasses.asdict(Settings())
     assert set(OPTIONS) == {item.name for item in dataclasses.fields(Settings)}
+
+
+def test_the_booleans_and_only_they_have_a_negative_flag():
+    assert {name for name, option in OPTIONS.items() if option.negative} == BOOLEANS == {"keep", "require"}
