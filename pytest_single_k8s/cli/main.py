@@ -30,7 +30,8 @@ from ..engine.connection import connect
 from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
-from ..settings import OPTIONS, resolve
+from ..settings import OPTIONS
+from . import project
 
 IMAGE_OPTIONS = (
     "version",
@@ -74,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
         "up",
         _up,
         "Start a cluster and keep it running; print the line that points kubectl and clients at it. "
-        "A kept cluster with the same settings is reused; `pytest` attaches to it.",
+        "A kept cluster with the same settings is reused; `pytest` attaches to it. The settings are those "
+        "`pytest` run here has (its ini file, addopts), these flags winning.",
     )
     for name in (*IMAGE_OPTIONS, "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
         option = OPTIONS[name]
@@ -89,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("component", nargs="?", choices=(NETWORK, *COMPONENTS), help="the component whose log to print")
     logs.add_argument("--dir", type=Path, help="write every component's log to this directory instead")
     command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
-    images = command("images", _images)
+    images = command(
+        "images",
+        _images,
+        "Build the missing images and list the cached ones, for the settings `pytest` run here has (its ini "
+        "file, addopts), these flags winning.",
+    )
     for name in IMAGE_OPTIONS:
         images.add_argument(OPTIONS[name].flag, dest=name, help=OPTIONS[name].described())
     images.add_argument(
@@ -100,8 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _as_pytest_flags(args: argparse.Namespace) -> list[str]:
+    """The settings given to this command, as flags on pytest's command line (the same flags)."""
+    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
+    values = {name: value if isinstance(value, list) else [value] for name, value in given.items()}
+    return [f"{OPTIONS[name].flag}={value}" for name, listed in values.items() for value in listed]
+
+
 def _up(args: argparse.Namespace) -> int:
-    chosen = resolve({name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}, {})
+    chosen = project.settings(_as_pytest_flags(args))
     client, status = connect(), Status()
     images = Images.chosen(client, chosen.wanted(), status)
     images.ensure()
@@ -208,7 +222,7 @@ def _down(args: argparse.Namespace) -> int:
 
 def _images(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    chosen = resolve({name: getattr(args, name) for name in IMAGE_OPTIONS}, {})
+    chosen = project.settings(_as_pytest_flags(args))
     built = Images.chosen(connect(), chosen.wanted(), Status())
     built.ensure()
     for tag in built.prune() if args.prune else ():

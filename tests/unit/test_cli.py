@@ -1,0 +1,85 @@
+"""The command line, without an engine: the settings `up` and `images` take (pytest's, read here)."""
+
+import pytest
+
+from pytest_single_k8s.cli import main, project
+from pytest_single_k8s.errors import SingleK8sError
+
+INI = "k8s_version = 1.36\nk8s_apiserver_port = 16443\nk8s_extra_args =\n    kubelet=--v=2\n    kube-apiserver=--v=4\n"
+TOML = (
+    'k8s_version = "1.36"\nk8s_apiserver_port = "16443"\nk8s_extra_args = ["kubelet=--v=2", "kube-apiserver=--v=4"]\n'
+)
+FILES = {  # every file pytest finds its configuration in, by name, as pytest reads it
+    "pytest.ini": f"[pytest]\n{INI}",
+    ".pytest.ini": f"[pytest]\n{INI}",
+    "pyproject.toml": f"[project]\nname = 'x'\n\n[tool.pytest.ini_options]\n{TOML}",
+    "tox.ini": f"[tox]\nenvlist = py\n\n[pytest]\n{INI}",
+    "setup.cfg": f"[metadata]\nname = x\n\n[tool:pytest]\n{INI}",
+    "pytest.toml": f"[pytest]\n{TOML}",
+}
+PROBE = """
+from pytest_single_k8s.plugin import settings
+
+def test_probe(pytestconfig):
+    print(f"SETTINGS={settings(pytestconfig)!r}")
+"""
+
+
+def session_settings(pytester: pytest.Pytester) -> str:
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    return result.stdout.str().split("SETTINGS=", 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_the_cli_reads_the_settings_a_pytest_session_has_from_each_kind_of_file(pytester, monkeypatch, name):
+    (pytester.path / name).write_text(FILES[name])
+    deeper = pytester.mkdir("tests")  # found upward from here, by the session and by the command alike
+    (deeper / "test_probe.py").write_text(PROBE)
+    monkeypatch.chdir(deeper)
+    session = session_settings(pytester)
+    assert "version='1.36', api_port=16443, extra_args=('kubelet=--v=2', 'kube-apiserver=--v=4')" in session
+    assert repr(project.settings([])) == session
+
+
+def test_the_first_file_with_a_pytest_section_upward_wins(pytester, monkeypatch):
+    pytester.makeini("[pytest]\nk8s_version = 1.36\n")
+    deeper = pytester.mkdir("tests")
+    (deeper / "tox.ini").write_text("[tox]\nenvlist = py\n")  # no [pytest]: passed over
+    (deeper / "setup.cfg").write_text("[tool:pytest]\nk8s_version = 1.35\n")
+    (deeper / "test_probe.py").write_text(PROBE)
+    monkeypatch.chdir(deeper)
+    session = session_settings(pytester)
+    assert "version='1.35'" in session
+    assert repr(project.settings([])) == session
+
+
+def test_addopts_count_as_a_session_counts_them(pytester, monkeypatch):
+    pytester.makeini("[pytest]\nk8s_version = 1.36\naddopts = --k8s-version=1.35\n")
+    pytester.makepyfile(PROBE)
+    session = session_settings(pytester)
+    assert "version='1.35'" in session
+    assert repr(project.settings([])) == session
+
+
+def test_up_and_images_ask_for_what_pytest_here_would_and_their_flags_win(pytester, monkeypatch):
+    pytester.makeini("[pytest]\nk8s_version = 1.36\nk8s_extra_args = kubelet=--v=2\n")
+    asked = []
+
+    def chosen(client, wanted, status):
+        asked.append(wanted.version)
+        raise SingleK8sError("stopped before anything is built")
+
+    monkeypatch.setattr(main, "connect", lambda: None)
+    monkeypatch.setattr(main.Images, "chosen", chosen)
+    assert main.main(["images"]) == 1
+    assert main.main(["up"]) == 1
+    assert main.main(["images", "--k8s-version", "1.35"]) == 1
+    assert main.main(["up", "--k8s-version=1.34", "--k8s-extra-arg", "kubelet=--v=3"]) == 1
+    assert asked == ["1.36", "1.36", "1.35", "1.34"]
+
+
+def test_a_bad_ini_value_is_an_error_of_the_command(pytester, capsys):
+    pytester.makeini("[pytest]\nk8s_apiserver_port = http\n")
+    assert main.main(["up"]) == 1
+    assert "error: bad value for --k8s-apiserver-port / k8s_apiserver_port: 'http'" in capsys.readouterr().err
