@@ -7,12 +7,14 @@ kubectl     run kubectl in its kubectl container (the exit code is passed throug
 logs        print one component's log, or write them all to a directory
 down        delete every cluster of ours on this Docker engine
 images      build the missing images and list the cached ones
+setup-host  make a Docker engine answer on this host (as root on Debian: install and start one)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ from ..build.images import Images
 from ..cluster import diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
 from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK
+from ..common import paths
 from ..common.progress import Status
 from ..engine import lock
 from ..engine.connection import connect
@@ -41,6 +44,15 @@ IMAGE_OPTIONS = (
     "cri_dockerd_url",
     "base_image",
 )  # what the images command takes
+
+SETUP_HOST = """\
+Make a Docker engine answer on this host. Where none does, as root on Debian:
+install Debian's docker.io and mmdebstrap, and start dockerd (with a runtime
+wrapper where the host lacks CAP_SYS_RESOURCE). Where one answers: nothing.
+
+It runs the script installed with the package, and passes its exit code through:
+  bash {script}
+"""
 
 COMMANDS = __doc__.split("\n\n", 1)[1].strip().splitlines()  # one line per command, from the docstring
 
@@ -99,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     for name in IMAGE_OPTIONS:
         images.add_argument(OPTIONS[name].flag, dest=name, help=OPTIONS[name].described())
+    setup_host = command("setup-host", _setup_host, SETUP_HOST.format(script=paths.SETUP_SCRIPT))
+    setup_host.formatter_class = argparse.RawDescriptionHelpFormatter  # the script's path on a line of its own
     images.add_argument(
         "--prune",
         action="store_true",
@@ -234,3 +248,8 @@ def _images(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _setup_host(args: argparse.Namespace) -> int:
+    """The installed script, as the README's first commands run it from a checkout."""
+    return subprocess.run(["bash", str(paths.SETUP_SCRIPT)], check=False).returncode

@@ -1,9 +1,19 @@
-"""The command line, without an engine: the settings `up` and `images` take (pytest's, read here)."""
+"""The command line, without an engine: the settings `up` and `images` take (pytest's, read here), the host
+set-up it runs and the hints that name it."""
 
+import re
+from pathlib import Path
+
+import docker.errors
 import pytest
 
+import pytest_single_k8s
 from pytest_single_k8s.cli import main, project
+from pytest_single_k8s.common import paths
+from pytest_single_k8s.engine import connection, preflight
 from pytest_single_k8s.errors import SingleK8sError
+
+INSTALLED_SCRIPT = Path(pytest_single_k8s.__file__).parent / "host" / "setup.sh"
 
 INI = "k8s_version = 1.36\nk8s_apiserver_port = 16443\nk8s_extra_args =\n    kubelet=--v=2\n    kube-apiserver=--v=4\n"
 TOML = (
@@ -83,3 +93,33 @@ def test_a_bad_ini_value_is_an_error_of_the_command(pytester, capsys):
     pytester.makeini("[pytest]\nk8s_apiserver_port = http\n")
     assert main.main(["up"]) == 1
     assert "error: bad value for --k8s-apiserver-port / k8s_apiserver_port: 'http'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        connection.SETUP_HINT,
+        preflight.ROOTFUL_HINT,
+        str(preflight.explain(docker.errors.APIError("500", explanation="unable to apply caps"))),
+    ],
+)
+def test_the_hints_name_the_command_and_the_installed_script(hint):
+    assert "`pytest-single-k8s setup-host`" in hint
+    named = re.search(r"`bash (\S+)`", hint)
+    assert named is not None
+    assert Path(named[1]) == INSTALLED_SCRIPT
+    assert INSTALLED_SCRIPT.is_file()
+
+
+def test_setup_host_says_what_it_runs(capsys):
+    with pytest.raises(SystemExit) as ended:
+        main.main(["setup-host", "--help"])
+    assert ended.value.code == 0
+    assert f"  bash {INSTALLED_SCRIPT}\n" in capsys.readouterr().out
+
+
+def test_setup_host_passes_the_script_s_exit_code_through(tmp_path, monkeypatch):
+    script = tmp_path / "setup.sh"
+    script.write_text('[ "$0" = "${BASH_SOURCE[0]}" ] && exit 3\n')  # run by bash, as a script
+    monkeypatch.setattr(paths, "SETUP_SCRIPT", script)
+    assert main.main(["setup-host"]) == 3
