@@ -1,13 +1,5 @@
-"""Command line for humans: `pytest-single-k8s COMMAND` or `python -m pytest_single_k8s COMMAND`.
-
-up          start a cluster and keep it (pytest sessions with the same settings attach to it)
-status      the cluster on this engine: version, address, components with state and uptime
-kubeconfig  print the path of its admin kubeconfig
-kubectl     run kubectl in its kubectl container (the exit code is passed through)
-logs        print one component's log, or write them all to a directory
-down        delete every cluster of ours on this Docker engine
-images      build the missing images and list the cached ones
-setup-host  make a Docker engine answer on this host (as root on Debian: install and start one)
+"""Command line for humans: `pytest-single-k8s COMMAND` or `python -m pytest_single_k8s COMMAND`;
+COMMANDS lists them. Errors (ours and the engine's) are one line each, `error: ...`, exit code 1.
 """
 
 from __future__ import annotations
@@ -21,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
+import requests.exceptions
 
 from ..build.images import Images
 from ..cluster import diagnostics, kept, reaping, reuse
@@ -54,7 +48,17 @@ It runs the script installed with the package, and passes its exit code through:
   bash {script}
 """
 
-COMMANDS = __doc__.split("\n\n", 1)[1].strip().splitlines()  # one line per command, from the docstring
+COMMANDS = {  # name -> what it does, in one line (data, not the docstring: `python -OO` drops docstrings)
+    "up": "start a cluster and keep it (pytest sessions with the same settings attach to it)",
+    "status": "the cluster on this engine: version, address, components with state and uptime",
+    "kubeconfig": "print the path of its admin kubeconfig",
+    "kubectl": "run kubectl in its kubectl container (the exit code is passed through)",
+    "logs": "print one component's log, or write them all to a directory",
+    "down": "delete every cluster of ours on this Docker engine",
+    "images": "build the missing images and list the cached ones",
+    "setup-host": "make a Docker engine answer on this host (as root on Debian: install and start one)",
+}
+ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)  # the engine's own
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except SingleK8sError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ENGINE_ERRORS as error:
+        print(f"error: the Docker engine: {error}", file=sys.stderr)
         return 1
 
 
@@ -76,10 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="pytest-single-k8s", description="A real, throwaway, single-node Kubernetes cluster on this Docker engine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    helps = dict(line.split(None, 1) for line in COMMANDS)
 
     def command(name: str, run: Any, description: str = "") -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=helps[name], description=description or helps[name])
+        sub = commands.add_parser(name, help=COMMANDS[name], description=description or COMMANDS[name])
         sub.set_defaults(run=run)
         return sub
 

@@ -1,11 +1,15 @@
 """The command line, without an engine: the settings `up` and `images` take (pytest's, read here), the host
-set-up it runs and the hints that name it."""
+set-up it runs and the hints that name it, errors in one line, and `python -OO`."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import docker.errors
 import pytest
+import requests.exceptions
 
 import pytest_single_k8s
 from pytest_single_k8s.cli import main, project
@@ -123,3 +127,43 @@ def test_setup_host_passes_the_script_s_exit_code_through(tmp_path, monkeypatch)
     script.write_text('[ "$0" = "${BASH_SOURCE[0]}" ] && exit 3\n')  # run by bash, as a script
     monkeypatch.setattr(paths, "SETUP_SCRIPT", script)
     assert main.main(["setup-host"]) == 3
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        docker.errors.APIError("500 Server Error", explanation="no such container"),
+        docker.errors.DockerException("Error while fetching server API version"),
+        requests.exceptions.ReadTimeout("UnixHTTPConnectionPool(host='localhost', port=None): Read timed out."),
+    ],
+)
+def test_an_engine_error_is_said_in_one_line_with_exit_code_1(monkeypatch, capsys, error):
+    def failing(args):
+        raise error
+
+    monkeypatch.setattr(main, "_status", failing)
+    assert main.main(["status"]) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("error: the Docker engine: ")
+    assert len(said.splitlines()) == 1
+
+
+def test_every_command_has_its_line():
+    commands = next(action for action in main._parser()._actions if action.dest == "command")
+    assert list(commands.choices or ()) == list(main.COMMANDS)
+
+
+def test_the_command_line_works_under_python_oo(tmp_path):
+    """`python -OO` drops docstrings: nothing may be parsed from one."""
+    checkout = Path(pytest_single_k8s.__file__).parents[1]  # this code, wherever another copy is installed
+    environment = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-OO", "-m", "pytest_single_k8s", "--help"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in main.COMMANDS)
