@@ -152,7 +152,7 @@ def kept_run(client, images: Images, addon_names: tuple[str, ...]) -> dict[str, 
             subprocess.run(command, cwd=folder, check=True, capture_output=True)
             figures["kept_session_s"] = time.monotonic() - started
     finally:
-        reaping.delete_all(client, Status(io.StringIO()))
+        reaping.down(client, Status(io.StringIO()), everyone=True)
     return figures
 
 

@@ -54,7 +54,7 @@ COMMANDS = {  # name -> what it does, in one line (data, not the docstring: `pyt
     "kubeconfig": "print the path of its admin kubeconfig",
     "kubectl": "run kubectl in its kubectl container (the exit code is passed through)",
     "logs": "print one component's log, or write them all to a directory",
-    "down": "delete every cluster of ours on this Docker engine",
+    "down": "delete your clusters on this Docker engine (with --all, every user's)",
     "images": "build the missing images and list the cached ones",
     "setup-host": "make a Docker engine answer on this host (as root on Debian: install and start one)",
 }
@@ -108,7 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     logs = command("logs", _logs)
     logs.add_argument("component", nargs="?", choices=(NETWORK, *COMPONENTS), help="the component whose log to print")
     logs.add_argument("--dir", type=Path, help="write every component's log to this directory instead")
-    command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
+    down = command(
+        "down",
+        _down,
+        "Delete your clusters on this Docker engine, kept or not, also under a running session; "
+        "other users' are left and named.",
+    )
+    down.add_argument("--all", dest="everyone", action="store_true", help="delete every user's clusters")
     images = command(
         "images",
         _images,
@@ -235,9 +241,24 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     """Each cluster is cleaned up with the image it ran: nothing is resolved or built."""
-    deleted = reaping.delete_all(connect(), Status())
-    print(f"deleted {len(deleted)} cluster(s): {' '.join(deleted)}" if deleted else "no cluster on this engine")
+    deleted, left = reaping.down(connect(), Status(), args.everyone)
+    print(_down_report(deleted, left, args.everyone))
     return 0
+
+
+def _down_report(deleted: reaping.Clusters, left: reaping.Clusters, everyone: bool) -> str:
+    """What `down` did, in words: whose each cluster was, with --all; the clusters left, and how to delete them."""
+    said = []
+    if deleted:
+        ids = (f"{cid} ({lock.whose(labels)})" if everyone else cid for cid, labels in deleted.items())
+        said.append(f"deleted {len(deleted)} cluster(s): {', '.join(ids)}")
+    if left:
+        others = ", ".join(f"{cid} ({lock.whose(labels)})" for cid, labels in left.items())
+        said.append(
+            f"left {len(left)} cluster(s) of other users: {others}; "
+            "`pytest-single-k8s down --all` deletes them, their sessions' too"
+        )
+    return "\n".join(said) or "no cluster on this engine"
 
 
 def _images(args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
 """Deleting clusters found on the engine: those whose owner is gone, before a session
-starts one, and every one, for `pytest-single-k8s down`.
+starts one, and for `pytest-single-k8s down` the user's own (with --all, every one).
 
 Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
 a running reaper means a live owner, or a dead one being reaped right now. A
@@ -15,7 +15,7 @@ import datetime
 import docker
 
 from ..common.progress import Status
-from ..engine import lock
+from ..engine import lock, ownership
 from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
@@ -49,13 +49,24 @@ def reap_abandoned(client: docker.DockerClient, status: Status) -> list[str]:
     return list(found)
 
 
-def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
-    """Delete every cluster on this engine, whoever owns it; return their ids."""
-    found = lock.clusters(client)
-    for cluster_id, labels in found.items():
-        with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
+Clusters = dict[str, dict[str, str]]  # cluster id -> the labels of one of its containers
+
+
+def for_down(found: Clusters, everyone: bool) -> tuple[Clusters, Clusters]:
+    """The clusters `down` deletes and those it leaves: this user's (with `everyone`, all of them), and
+    the rest. A cluster made by older code, which recorded no user, counts as another user's."""
+    chosen = {cid: labels for cid, labels in found.items() if everyone or ownership.is_mine(labels)}
+    return chosen, {cid: labels for cid, labels in found.items() if cid not in chosen}
+
+
+def down(client: docker.DockerClient, status: Status, everyone: bool = False) -> tuple[Clusters, Clusters]:
+    """Delete this user's clusters on this engine (with `everyone`, every one), kept or not, in use or not;
+    return those deleted and those left, each with its labels."""
+    chosen, left = for_down(lock.clusters(client), everyone)
+    for cluster_id, labels in chosen.items():
+        with status.step(f"Deleting cluster {cluster_id} ({lock.whose(labels)})"):
             delete(client, cluster_id, labels)
-    return list(found)
+    return chosen, left
 
 
 def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
