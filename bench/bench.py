@@ -152,7 +152,7 @@ def kept_run(client, images: Images, addon_names: tuple[str, ...]) -> dict[str, 
             subprocess.run(command, cwd=folder, check=True, capture_output=True)
             figures["kept_session_s"] = time.monotonic() - started
     finally:
-        reaping.delete_all(client, Status(io.StringIO()))
+        reaping.down(client, Status(io.StringIO()), everyone=True)
     return figures
 
 
@@ -238,13 +238,12 @@ def main() -> None:
     parser.add_argument("--cold-build", action="store_true")
     parser.add_argument("--trace", action="store_true", help="print when each readiness check passed, every run")
     for name in IMAGE_OPTIONS:  # the images' version and where their binaries come from, as the plugin takes them
-        flag, _, help_text = OPTIONS[name]
-        parser.add_argument(flag, dest=name, help=help_text)
+        parser.add_argument(OPTIONS[name].flag, dest=name, help=OPTIONS[name].described())
     parser.add_argument("--k8s-addons", default=",".join(addons.DEFAULT), help="dns,storage, one of them, or none")
     args = parser.parse_args()
     addon_names = resolve({"addons": args.k8s_addons}, {}).addons
     image_flags = [
-        word for name in IMAGE_OPTIONS if getattr(args, name) for word in (OPTIONS[name][0], getattr(args, name))
+        word for name in IMAGE_OPTIONS if getattr(args, name) for word in (OPTIONS[name].flag, getattr(args, name))
     ]
 
     client = connect()

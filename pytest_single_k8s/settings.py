@@ -1,22 +1,8 @@
 """The plugin's settings: one name spelled mechanically in every place it is set.
 
-    field         CLI                    ini                 default
-    version       --k8s-version          k8s_version         latest
-    api_port      --k8s-apiserver-port   k8s_apiserver_port  a free port Docker picks
-    extra_args    --k8s-extra-arg        k8s_extra_args      none ("COMPONENT=--flag=value", repeatable)
-    wait_timeout  --k8s-wait-timeout     k8s_wait_timeout    600 (seconds to wait for another session's cluster)
-    ready_timeout --k8s-ready-timeout    k8s_ready_timeout   120 (seconds for each readiness check of a cluster)
-    require       --k8s-require          k8s_require         false (true: no Docker engine is an error, not a skip)
-    keep          --k8s-keep             k8s_keep            false (true: the cluster outlives the session)
-    kubeconfig    --k8s-kubeconfig       k8s_kubeconfig      none (a path: run against that cluster instead)
-    context       --k8s-context          k8s_context         the kubeconfig's current context
-    logs_dir      --k8s-logs-dir         k8s_logs_dir        none (a directory: full logs of each failed test)
-    addons        --k8s-addons           k8s_addons          dns,storage ("none": the seven components alone)
-    binaries      --k8s-binaries         k8s_binaries        auto (release, source, or a directory of binaries)
-    release_url   --k8s-release-url      k8s_release_url     https://dl.k8s.io/release (or a mirror of it)
-    etcd_url      --k8s-etcd-url         k8s_etcd_url        etcd's GitHub releases (or a mirror of them)
-    cri_dockerd_url --k8s-cri-dockerd-url k8s_cri_dockerd_url cri-dockerd's GitHub releases (or a mirror)
-    base_image    --k8s-base-image       k8s_base_image      auto (an image reference, or mmdebstrap)
+OPTIONS is the one list of them: each field's CLI flag, ini key, default and help.
+The README's table is checked against it (tests/unit/test_settings.py), and the
+defaults it names against Settings.
 
 Precedence, written once: CLI > ini > default. A CLI value always wins, even a
 falsy one; an ini key that is absent or empty means "not set".
@@ -27,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .build import bases
 from .build import binaries as sources
@@ -35,7 +21,7 @@ from .build.release import Mirrors
 from .build.wanted import AUTO, Wanted
 from .cluster.addons import ADDONS
 from .cluster.addons import DEFAULT as DEFAULT_ADDONS
-from .cluster.names import COMPONENTS
+from .cluster.names import KUBECTL, TAKES_FLAGS
 from .errors import SingleK8sError
 
 
@@ -77,104 +63,142 @@ class Settings:
         by_component: dict[str, tuple[str, ...]] = {}
         for item in self.extra_args:
             component, _, flag = item.partition("=")
-            if component not in COMPONENTS or not flag.startswith("-"):
+            if component == KUBECTL:
+                raise SingleK8sError(
+                    f"bad extra argument {item!r}: the kubectl container runs no kubectl of its own to give flags "
+                    "to (it is a shell for `pytest-single-k8s kubectl` and k8s_cluster.kubectl()); put kubectl's "
+                    "flags on the kubectl command itself, e.g. `pytest-single-k8s kubectl --v=4 get pods`"
+                )
+            if component not in TAKES_FLAGS or not flag.startswith("-"):
                 raise SingleK8sError(
                     f"bad extra argument {item!r}: write COMPONENT=--flag[=value], "
-                    f"COMPONENT one of {', '.join(COMPONENTS)}"
+                    f"COMPONENT one of {', '.join(TAKES_FLAGS)}"
                 )
             by_component[component] = (*by_component.get(component, ()), flag)
         return by_component
 
 
-OPTIONS = {  # field -> (CLI flag, ini key, help)
-    "version": (
+class Option(NamedTuple):
+    """How users write one setting, and what it is."""
+
+    flag: str  # on the command line
+    ini: str  # the ini key
+    default: str  # in words, as the README's table says it; `code` for a value the setting takes
+    help: str
+    negative: str = ""  # a boolean's other flag, which overrides an ini's true; a boolean flag takes no value
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (self.flag, self.negative) if self.negative else (self.flag,)
+
+    def described(self, *notes: str) -> str:
+        """The help with the default (and any notes), for --help."""
+        default = self.default.replace("`", "")
+        return f"{self.help} ({'; '.join((f'default: {default}', *notes))})"
+
+
+OPTIONS = {  # field -> Option: the one table of the settings
+    "version": Option(
         "--k8s-version",
         "k8s_version",
+        "`latest`",
         "Kubernetes version: 'latest', a minor such as 1.36, or a release such as v1.37.2",
     ),
-    "api_port": (
+    "api_port": Option(
         "--k8s-apiserver-port",
         "k8s_apiserver_port",
-        "host port (on 127.0.0.1) for the apiserver; default: a free port",
+        "a free port",
+        "host port (on 127.0.0.1) for the apiserver",
     ),
-    "extra_args": (
+    "extra_args": Option(
         "--k8s-extra-arg",
         "k8s_extra_args",
-        "an extra flag for one component, as COMPONENT=--flag=value (repeatable)",
+        "none",
+        "an extra flag for one component (any but kubectl), as COMPONENT=--flag=value (repeatable)",
     ),
-    "wait_timeout": (
+    "wait_timeout": Option(
         "--k8s-wait-timeout",
         "k8s_wait_timeout",
+        "`600`",
         "seconds to wait for another session's cluster on the same Docker engine",
     ),
-    "ready_timeout": (
+    "ready_timeout": Option(
         "--k8s-ready-timeout",
         "k8s_ready_timeout",
+        "`120`",
         "seconds each readiness check of a new cluster may take before the component is reported",
     ),
-    "require": (
+    "require": Option(
         "--k8s-require",
         "k8s_require",
-        "fail (instead of skipping) the k8s tests when no Docker engine answers: true or false",
+        "`false`",
+        "fail (instead of skipping) the k8s tests when no Docker engine answers",
+        "--k8s-no-require",
     ),
-    "keep": (
+    "keep": Option(
         "--k8s-keep",
         "k8s_keep",
-        "keep the cluster running after the session, for the next one to attach to: true or false",
+        "`false`",
+        "keep the cluster running after the session, for the next one to attach to",
+        "--k8s-no-keep",
     ),
-    "kubeconfig": (
+    "kubeconfig": Option(
         "--k8s-kubeconfig",
         "k8s_kubeconfig",
+        "none",
         "run against the cluster of this kubeconfig instead of starting one (nothing is built or started)",
     ),
-    "context": (
+    "context": Option(
         "--k8s-context",
         "k8s_context",
-        "the context of --k8s-kubeconfig to use; default: its current context",
+        "its current context",
+        "the context of --k8s-kubeconfig to use",
     ),
-    "logs_dir": (
+    "logs_dir": Option(
         "--k8s-logs-dir",
         "k8s_logs_dir",
+        "none",
         "write the full component and pod logs of each failed test under this directory",
     ),
-    "addons": (
+    "addons": Option(
         "--k8s-addons",
         "k8s_addons",
-        f"what runs in the cluster besides its components: some of {','.join(ADDONS)} (comma-separated), "
-        f"or none; default {','.join(DEFAULT_ADDONS)}",
+        f"`{','.join(DEFAULT_ADDONS)}`",
+        f"what runs in the cluster besides its components: some of {','.join(ADDONS)} (comma-separated), or none",
     ),
-    "binaries": (
+    "binaries": Option(
         "--k8s-binaries",
         "k8s_binaries",
+        f"`{AUTO}`",
         "where the Kubernetes, etcd and cri-dockerd binaries come from: release (download the official files), "
         "source (build them from Go modules), a directory holding them, or auto (cached images, else release, "
-        "else source; the default)",
+        "else source)",
     ),
-    "release_url": (
+    "release_url": Option(
         "--k8s-release-url",
         "k8s_release_url",
-        "base URL of the Kubernetes release files, <url>/<version>/bin/linux/<arch>/<name>; "
-        f"default {Mirrors.kubernetes}",
+        f"`{Mirrors.kubernetes}`",
+        "base URL of the Kubernetes release files, <url>/<version>/bin/linux/<arch>/<name>",
     ),
-    "etcd_url": (
+    "etcd_url": Option(
         "--k8s-etcd-url",
         "k8s_etcd_url",
-        "base URL of etcd's release archives, <url>/<version>/etcd-<version>-linux-<arch>.tar.gz; "
-        f"default {Mirrors.etcd}",
+        f"`{Mirrors.etcd}`",
+        "base URL of etcd's release archives, <url>/<version>/etcd-<version>-linux-<arch>.tar.gz",
     ),
-    "cri_dockerd_url": (
+    "cri_dockerd_url": Option(
         "--k8s-cri-dockerd-url",
         "k8s_cri_dockerd_url",
-        "base URL of cri-dockerd's release archives, <url>/<version>/cri-dockerd-<version>.<arch>.tgz; "
-        f"default {Mirrors.cri_dockerd}",
+        f"`{Mirrors.cri_dockerd}`",
+        "base URL of cri-dockerd's release archives, <url>/<version>/cri-dockerd-<version>.<arch>.tgz",
     ),
-    "base_image": (
+    "base_image": Option(
         "--k8s-base-image",
         "k8s_base_image",
+        f"`{AUTO}`",
         "what the debian image starts from: an image to pull and install our packages on with apt-get "
         f"(e.g. {bases.DEBIAN}, or one of a registry mirror), mmdebstrap (a rootfs built here), or auto "
-        f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap; "
-        "the default)",
+        f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap)",
     ),
 }
 
@@ -270,4 +294,4 @@ def _convert(name: str, value: object) -> object:
     try:
         return CONVERTERS.get(name, str)(str(value))
     except ValueError as error:
-        raise SingleK8sError(f"bad value for {OPTIONS[name][0]} / {OPTIONS[name][1]}: {value!r}") from error
+        raise SingleK8sError(f"bad value for {OPTIONS[name].flag} / {OPTIONS[name].ini}: {value!r}") from error

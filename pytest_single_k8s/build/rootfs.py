@@ -28,10 +28,8 @@ def inputs() -> dict[str, str]:
 
 def build(client: docker.DockerClient, ref: str, packages_file: Path, scratch: Path, status: Status) -> None:
     if shutil.which("mmdebstrap") is None:
-        raise BuildError(
-            "failed to build the debian image: mmdebstrap is not installed "
-            "(`apt-get install mmdebstrap`, or run pytest_single_k8s/host/setup.sh)"
-        )
+        # Not the host set-up script: it installs mmdebstrap only where no engine answers yet, never here.
+        raise BuildError("failed to build the debian image: mmdebstrap is not installed (`apt-get install mmdebstrap`)")
     packages = [
         line.strip() for line in packages_file.read_text().splitlines() if line.strip() and not line.startswith("#")
     ]

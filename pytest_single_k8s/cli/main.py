@@ -1,36 +1,34 @@
-"""Command line for humans: `pytest-single-k8s COMMAND` or `python -m pytest_single_k8s COMMAND`.
-
-up          start a cluster and keep it (pytest sessions with the same settings attach to it)
-status      the cluster on this engine: version, address, components with state and uptime
-kubeconfig  print the path of its admin kubeconfig
-kubectl     run kubectl in its kubectl container (the exit code is passed through)
-logs        print one component's log, or write them all to a directory
-down        delete every cluster of ours on this Docker engine
-images      build the missing images and list the cached ones
+"""Command line for humans: `pytest-single-k8s COMMAND` or `python -m pytest_single_k8s COMMAND`;
+COMMANDS lists them. Errors (ours and the engine's) are one line each, `error: ...`, exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
+import requests.exceptions
 
 from ..build.images import Images
 from ..cluster import diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
 from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK
+from ..common import paths
 from ..common.progress import Status
 from ..engine import lock
 from ..engine.connection import connect
 from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
-from ..settings import OPTIONS, resolve
+from ..settings import OPTIONS
+from . import project
 
 IMAGE_OPTIONS = (
     "version",
@@ -41,7 +39,26 @@ IMAGE_OPTIONS = (
     "base_image",
 )  # what the images command takes
 
-COMMANDS = __doc__.split("\n\n", 1)[1].strip().splitlines()  # one line per command, from the docstring
+SETUP_HOST = """\
+Make a Docker engine answer on this host. Where none does, as root on Debian:
+install Debian's docker.io and mmdebstrap, and start dockerd (with a runtime
+wrapper where the host lacks CAP_SYS_RESOURCE). Where one answers: nothing.
+
+It runs the script installed with the package, and passes its exit code through:
+  bash {script}
+"""
+
+COMMANDS = {  # name -> what it does, in one line (data, not the docstring: `python -OO` drops docstrings)
+    "up": "start a cluster and keep it (pytest sessions with the same settings attach to it)",
+    "status": "the cluster on this engine: version, address, components with state and uptime",
+    "kubeconfig": "print the path of its admin kubeconfig",
+    "kubectl": "run kubectl in its kubectl container (the exit code is passed through)",
+    "logs": "print one component's log, or write them all to a directory",
+    "down": "delete your clusters on this Docker engine (with --all, every user's)",
+    "images": "build the missing images and list the cached ones",
+    "setup-host": "make a Docker engine answer on this host (as root on Debian: install and start one)",
+}
+ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)  # the engine's own
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except SingleK8sError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ENGINE_ERRORS as error:
+        print(f"error: the Docker engine: {error}", file=sys.stderr)
         return 1
 
 
@@ -63,10 +83,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="pytest-single-k8s", description="A real, throwaway, single-node Kubernetes cluster on this Docker engine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    helps = dict(line.split(None, 1) for line in COMMANDS)
 
     def command(name: str, run: Any, description: str = "") -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=helps[name], description=description or helps[name])
+        sub = commands.add_parser(name, help=COMMANDS[name], description=description or COMMANDS[name])
         sub.set_defaults(run=run)
         return sub
 
@@ -74,11 +93,14 @@ def _parser() -> argparse.ArgumentParser:
         "up",
         _up,
         "Start a cluster and keep it running; print the line that points kubectl and clients at it. "
-        "A kept cluster with the same settings is reused; `pytest` attaches to it.",
+        "A kept cluster with the same settings is reused; `pytest` attaches to it. The settings are those "
+        "`pytest` run here has (its ini file, addopts), these flags winning.",
     )
     for name in (*IMAGE_OPTIONS, "api_port", "extra_args", "wait_timeout", "ready_timeout", "addons"):
-        flag, _, help_text = OPTIONS[name]
-        up.add_argument(flag, dest=name, action="append" if name == "extra_args" else "store", help=help_text)
+        option = OPTIONS[name]
+        up.add_argument(
+            option.flag, dest=name, action="append" if name == "extra_args" else "store", help=option.described()
+        )
     command("status", _status)
     command("kubeconfig", _kubeconfig)
     kubectl = command("kubectl", _kubectl, "Run kubectl in the cluster's kubectl container: `kubectl get pods -A`.")
@@ -86,11 +108,23 @@ def _parser() -> argparse.ArgumentParser:
     logs = command("logs", _logs)
     logs.add_argument("component", nargs="?", choices=(NETWORK, *COMPONENTS), help="the component whose log to print")
     logs.add_argument("--dir", type=Path, help="write every component's log to this directory instead")
-    command("down", _down, "Delete every cluster on this Docker engine, whoever started it, kept or not.")
-    images = command("images", _images)
+    down = command(
+        "down",
+        _down,
+        "Delete your clusters on this Docker engine, kept or not, also under a running session; "
+        "other users' are left and named.",
+    )
+    down.add_argument("--all", dest="everyone", action="store_true", help="delete every user's clusters")
+    images = command(
+        "images",
+        _images,
+        "Build the missing images and list the cached ones, for the settings `pytest` run here has (its ini "
+        "file, addopts), these flags winning.",
+    )
     for name in IMAGE_OPTIONS:
-        flag, _, help_text = OPTIONS[name]
-        images.add_argument(flag, dest=name, help=help_text)
+        images.add_argument(OPTIONS[name].flag, dest=name, help=OPTIONS[name].described())
+    setup_host = command("setup-host", _setup_host, SETUP_HOST.format(script=paths.SETUP_SCRIPT))
+    setup_host.formatter_class = argparse.RawDescriptionHelpFormatter  # the script's path on a line of its own
     images.add_argument(
         "--prune",
         action="store_true",
@@ -99,8 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _as_pytest_flags(args: argparse.Namespace) -> list[str]:
+    """The settings given to this command, as flags on pytest's command line (the same flags)."""
+    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name, None) is not None}
+    values = {name: value if isinstance(value, list) else [value] for name, value in given.items()}
+    return [f"{OPTIONS[name].flag}={value}" for name, listed in values.items() for value in listed]
+
+
 def _up(args: argparse.Namespace) -> int:
-    chosen = resolve({name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}, {})
+    chosen = project.settings(_as_pytest_flags(args))
     client, status = connect(), Status()
     images = Images.chosen(client, chosen.wanted(), status)
     images.ensure()
@@ -200,14 +241,29 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     """Each cluster is cleaned up with the image it ran: nothing is resolved or built."""
-    deleted = reaping.delete_all(connect(), Status())
-    print(f"deleted {len(deleted)} cluster(s): {' '.join(deleted)}" if deleted else "no cluster on this engine")
+    deleted, left = reaping.down(connect(), Status(), args.everyone)
+    print(_down_report(deleted, left, args.everyone))
     return 0
+
+
+def _down_report(deleted: reaping.Clusters, left: reaping.Clusters, everyone: bool) -> str:
+    """What `down` did, in words: whose each cluster was, with --all; the clusters left, and how to delete them."""
+    said = []
+    if deleted:
+        ids = (f"{cid} ({lock.whose(labels)})" if everyone else cid for cid, labels in deleted.items())
+        said.append(f"deleted {len(deleted)} cluster(s): {', '.join(ids)}")
+    if left:
+        others = ", ".join(f"{cid} ({lock.whose(labels)})" for cid, labels in left.items())
+        said.append(
+            f"left {len(left)} cluster(s) of other users: {others}; "
+            "`pytest-single-k8s down --all` deletes them, their sessions' too"
+        )
+    return "\n".join(said) or "no cluster on this engine"
 
 
 def _images(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    chosen = resolve({name: getattr(args, name) for name in IMAGE_OPTIONS}, {})
+    chosen = project.settings(_as_pytest_flags(args))
     built = Images.chosen(connect(), chosen.wanted(), Status())
     built.ensure()
     for tag in built.prune() if args.prune else ():
@@ -219,3 +275,8 @@ def _images(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _setup_host(args: argparse.Namespace) -> int:
+    """The installed script, as the README's first commands run it from a checkout."""
+    return subprocess.run(["bash", str(paths.SETUP_SCRIPT)], check=False).returncode

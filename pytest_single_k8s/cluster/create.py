@@ -145,6 +145,7 @@ def plan_cluster(
         version=images.versions.kubernetes,
         images={name: images.ref(name) for name in ("kubernetes", "etcd", "pause", *addons.images(addon_names))},
         owner=ownership.current(),
+        user=ownership.user(),
         network_ip="",  # known once the network container runs
         # Docker's default bridge lists a gateway only when one was configured; its default is the first host.
         node_ip=bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts())),

@@ -5,7 +5,8 @@ STATE    what attaching needs (Cluster.state()), written once the cluster is rea
 USERS    every session that uses the kept cluster holds a shared lock on this file for
          its whole length; a session that wants the engine for other settings deletes
          the cluster only under an exclusive lock, so never under a running test. The
-         kernel drops a lock when its process ends, however it ends.
+         kernel drops a lock when its process ends, however it ends. Another user's kept cluster
+         can be neither used nor deleted: its directory is theirs (0700), and that is said.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import EngineBusy
+from ..engine import ownership
+from ..errors import EngineBusy, SingleK8sError
 
 STATE = "cluster.json"
 USERS = "users.lock"
@@ -58,12 +60,27 @@ class Users:
             handle = open(self.path, "ab")  # noqa: SIM115 - held open for as long as the lock
         except FileNotFoundError:
             raise EngineBusy(f"the kept cluster in {self.path.parent} is gone") from None
+        except PermissionError:
+            raise SingleK8sError(not_yours(self.path.parent)) from None
         try:
             fcntl.flock(handle, kind | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
             raise EngineBusy(f"the kept cluster in {self.path.parent} {busy}") from None
         self._file = handle
+
+
+def not_yours(directory: Path) -> str:
+    """Why this user can neither use nor delete a kept cluster, and what to do."""
+    try:
+        owner = f"user {ownership.user_name(directory.stat().st_uid)}"
+    except OSError:
+        owner = "another user"
+    return (
+        f"the kept cluster in {directory} is {owner}'s: you can neither attach to it nor delete it (its "
+        "directory is theirs), and one Docker engine runs one cluster at a time. Ask them to delete it "
+        "(`pytest-single-k8s down`), or delete it yourself with `pytest-single-k8s down --all`"
+    )
 
 
 def differences(kept: dict[str, Any], wanted: dict[str, Any]) -> str:

@@ -4,6 +4,9 @@ NETWORK, ETCD, APISERVER = "network", "etcd", "kube-apiserver"
 SCHEDULER, CONTROLLER_MANAGER = "kube-scheduler", "kube-controller-manager"
 KUBELET, PROXY, KUBECTL = "kubelet", "kube-proxy", "kubectl"
 COMPONENTS = (ETCD, APISERVER, SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KUBECTL)
+# What --k8s-extra-arg may give flags to: the servers. kubectl's container only sleeps, a shell for humans
+# and cluster.kubectl(); kubectl's flags go on each kubectl command.
+TAKES_FLAGS = tuple(component for component in COMPONENTS if component != KUBECTL)
 NODE_AGENTS = (KUBELET, PROXY)  # they recreate pods and rules: the first to go at teardown
 REAPER = "reaper"
 RECORD = "leftovers"  # a never-started container that keeps a cluster whose teardown left something findable

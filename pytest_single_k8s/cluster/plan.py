@@ -10,7 +10,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REPOSITORY
+from ..engine.labels import (
+    CLUSTER_LABEL,
+    COMPONENT_LABEL,
+    DIRECTORY_LABEL,
+    KEPT_LABEL,
+    OWNER_LABEL,
+    REPOSITORY,
+    USER_LABEL,
+)
 from .names import NODE_NAME, container_name
 
 # The code that lays a cluster out: a kept cluster that other code made is not attached.
@@ -42,6 +50,7 @@ class ClusterPlan:
     keep: bool = False  # outlives its owner until `down` (or a session with other settings) deletes it
     addons: tuple[str, ...] = ()  # addons.ADDONS by name, e.g. ("dns", "storage")
     upstream_dns: tuple[str, ...] = ()  # the host's resolvers, where cluster DNS forwards other names
+    user: str = ""  # ownership.user() of the process that made the plan ("": a state file of older code)
 
     def fingerprint(self) -> str:
         """What a session asks of a cluster: another session attaches to a kept cluster with the same.
@@ -63,10 +72,13 @@ class ClusterPlan:
         return container_name(self.cluster_id, component)
 
     def labels(self, component: str) -> dict[str, str]:
+        return {CLUSTER_LABEL: self.cluster_id, COMPONENT_LABEL: component, **self.whose()}
+
+    def whose(self) -> dict[str, str]:
+        """The labels every container of the cluster carries, the reaper's too: whose it is, where it lives."""
         return {
-            CLUSTER_LABEL: self.cluster_id,
-            COMPONENT_LABEL: component,
             OWNER_LABEL: self.owner,
+            USER_LABEL: self.user,
             DIRECTORY_LABEL: str(self.directory),
             **self.kept(),
         }

@@ -1,5 +1,6 @@
 """Deleting clusters found on the engine: those whose owner is gone, once a session holds the
-engine and before it starts one, and every one, for `pytest-single-k8s down`.
+engine and before it starts one, and for `pytest-single-k8s down` the user's own (with --all,
+every one).
 
 Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
 a running reaper means a live owner, or a dead one being reaped right now. A
@@ -17,7 +18,7 @@ import secrets
 import docker
 
 from ..common.progress import Status
-from ..engine import lock
+from ..engine import lock, ownership
 from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
@@ -49,31 +50,42 @@ def reap_abandoned(client: docker.DockerClient, status: Status, holding: str) ->
     return list(found)
 
 
-def delete_all(client: docker.DockerClient, status: Status) -> list[str]:
-    """Delete every cluster on this engine, whoever owns it; return their ids. Those whose reaper
-    watches delete under their own lock; the others once the engine is free, under ours."""
-    found = lock.clusters(client)
+Clusters = dict[str, dict[str, str]]  # cluster id -> the labels of one of its containers
+
+
+def for_down(found: Clusters, everyone: bool) -> tuple[Clusters, Clusters]:
+    """The clusters `down` deletes and those it leaves: this user's (with `everyone`, all of them), and
+    the rest. A cluster made by older code, which recorded no user, counts as another user's."""
+    chosen = {cid: labels for cid, labels in found.items() if everyone or ownership.is_mine(labels)}
+    return chosen, {cid: labels for cid, labels in found.items() if cid not in chosen}
+
+
+def down(client: docker.DockerClient, status: Status, everyone: bool = False) -> tuple[Clusters, Clusters]:
+    """Delete this user's clusters on this engine (with `everyone`, every one), kept or not, in use or not;
+    return those deleted and those left, each with its labels. Those whose reaper watches are deleted
+    under their own lock; the others once the engine is free, under one `down` holds for them."""
+    chosen, left = for_down(lock.clusters(client), everyone)
     watched = lock.watched(client)
     failures: list[str] = []
 
     def each(cluster_ids: list[str], holding: str = "") -> None:
         for cluster_id in cluster_ids:
-            labels = found[cluster_id]
+            labels = chosen[cluster_id]
             try:
-                with status.step(f"Deleting cluster {cluster_id} (owner {labels.get(OWNER_LABEL, '?')})"):
+                with status.step(f"Deleting cluster {cluster_id} ({lock.whose(labels)})"):
                     delete(client, cluster_id, labels, holding)
             except SingleK8sError as error:
                 failures.append(str(error))
 
-    each([cid for cid in found if cid in watched])
-    rest = [cid for cid in found if cid not in watched]
+    each([cid for cid in chosen if cid in watched])
+    rest = [cid for cid in chosen if cid not in watched]
     if rest:
         holder_id = f"down-{secrets.token_hex(4)}"
         with lock.held(client, helper_image(client, rest[0]), holder_id):
             each(rest, holder_id)
     if failures:
         raise SingleK8sError("; ".join(failures))
-    return list(found)
+    return chosen, left
 
 
 def helper_image(client: docker.DockerClient, cluster_id: str) -> str:

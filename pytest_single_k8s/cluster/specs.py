@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..engine.containers import ContainerSpec
-from ..engine.labels import DIRECTORY_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
+from ..engine.labels import REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
 from . import configs
 from .directory import VOLUMES
@@ -290,7 +290,7 @@ def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: d
         REAPER_NAME,
         plan.images["kubernetes"],
         ["reaper", json.dumps(orders)],
-        {REAPER_LABEL: plan.cluster_id, OWNER_LABEL: plan.owner, DIRECTORY_LABEL: str(plan.directory), **plan.kept()},
+        {REAPER_LABEL: plan.cluster_id, **plan.whose()},
         **HOST_NAMESPACES,
         volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw", *MODULES],
         auto_remove=True,

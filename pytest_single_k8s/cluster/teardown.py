@@ -34,6 +34,7 @@ from ..engine.labels import (
     OWNER_LABEL,
     POD_UID_LABEL,
     REAPER_LABEL,
+    USER_LABEL,
 )
 from ..errors import SingleK8sError
 from .directory import checked, remove_unmounted
@@ -42,7 +43,7 @@ from .names import NODE_AGENTS, RECORD, container_name
 from .pods import sandboxes
 
 Filters = dict[str, list[str]]  # Docker's container filters, e.g. {"label": ["a=b"]}
-RECORDED = (OWNER_LABEL,)  # the labels of a cluster that its record keeps: whose it was
+RECORDED = (OWNER_LABEL, USER_LABEL)  # the labels of a cluster that its record keeps: whose it was
 
 
 @dataclass(frozen=True)

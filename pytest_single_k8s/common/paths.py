@@ -1,7 +1,11 @@
-"""Where the plugin keeps files between runs, and where its recipes live."""
+"""Where the plugin keeps files between runs, and where its recipes and host set-up live."""
 
 import os
 from pathlib import Path
+
+SETUP_SCRIPT = Path(__file__).parent.parent / "host" / "setup.sh"  # installed with the package
+# How hints name the host set-up: the command, and the script it runs (where the command is not on PATH).
+SETUP_HOST = f"`pytest-single-k8s setup-host` (it runs `bash {SETUP_SCRIPT}`)"
 
 
 def cache_dir() -> Path:

@@ -6,11 +6,11 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from ..common.paths import SETUP_HOST
 from ..errors import DockerUnavailable
 
 SETUP_HINT = (
-    "start a Docker engine (as root on Debian: `bash pytest_single_k8s/host/setup.sh` "
-    "installs and starts one), or point DOCKER_HOST at one"
+    f"start a Docker engine (as root on Debian, {SETUP_HOST} installs and starts one), or point DOCKER_HOST at one"
 )
 
 

@@ -11,6 +11,7 @@ LABEL = "io.github.pytest-single-k8s"
 CLUSTER_LABEL = f"{LABEL}.cluster"
 COMPONENT_LABEL = f"{LABEL}.component"
 OWNER_LABEL = f"{LABEL}.owner"
+USER_LABEL = f"{LABEL}.user"  # the uid of the user whose process made the cluster: `down` deletes theirs
 DIRECTORY_LABEL = f"{LABEL}.directory"
 REAPER_LABEL = f"{LABEL}.reaper"  # the reaper of a cluster: not a component, removed last
 KEPT_LABEL = f"{LABEL}.kept"  # on a kept cluster's containers: the fingerprint of its settings

@@ -19,6 +19,7 @@ import docker.errors
 from ..common.progress import Status
 from ..common.waiting import WaitTimeout, wait_for
 from ..errors import EngineBusy, SingleK8sError
+from . import ownership
 from .containers import ContainerSpec, create, listed, remove
 from .labels import CLUSTER_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 
@@ -102,7 +103,7 @@ def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float,
         return attempt()
     except EngineBusy:
         pass
-    description = ", ".join(f"{cid} ({_whose(labels)})" for cid, labels in clusters(client).items()) or "(ending now)"
+    description = ", ".join(f"{cid} ({whose(labels)})" for cid, labels in clusters(client).items()) or "(ending now)"
     with status.step(f"Waiting for the cluster of another session on this Docker engine to end: {description}"):
         try:
             return wait_for(
@@ -115,9 +116,11 @@ def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float,
                 "One engine runs one cluster at a time; wait for that session, or end it "
                 "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout. "
                 "If its owner ran elsewhere (another PID namespace or host) and is gone: "
-                "`pytest-single-k8s down`"
+                "`pytest-single-k8s down` (`down --all` if it is another user's)"
             ) from error
 
 
-def _whose(labels: dict[str, str]) -> str:
-    return "kept" if KEPT_LABEL in labels else f"owner {labels.get(OWNER_LABEL, '?')}"
+def whose(labels: dict[str, str]) -> str:
+    """Whose a cluster is, in words, from the labels of one of its containers."""
+    held = "kept" if KEPT_LABEL in labels else f"owner {labels.get(OWNER_LABEL, '?')}"
+    return f"{ownership.whose(labels)}, {held}"

@@ -18,6 +18,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from ..common.paths import SETUP_HOST
 from ..errors import SingleK8sError
 from . import oneshot
 from .labels import HELPER_LABEL
@@ -27,7 +28,7 @@ class PreflightError(SingleK8sError):
     """This host's Docker engine cannot run the node's components."""
 
 
-ROOTFUL_HINT = "use a rootful Docker Engine on Linux (as root on Debian: `bash pytest_single_k8s/host/setup.sh`)"
+ROOTFUL_HINT = f"use a rootful Docker Engine on Linux (as root on Debian: {SETUP_HOST})"
 
 
 def check_engine(info: dict[str, Any], version: dict[str, Any], docker_host: str | None) -> None:
@@ -75,7 +76,7 @@ def explain(error: docker.errors.APIError) -> PreflightError:
             "this host cannot start a privileged container (the kubelet and kube-proxy need one): "
             f"{error.explanation or text}. The likely cause is a capability bounding set without "
             "CAP_SYS_RESOURCE (see CapBnd in /proc/self/status), as in some VMs. Fix: run dockerd with the "
-            "runtime wrapper that `pytest_single_k8s/host/setup.sh` installs (it drops that capability and "
+            f"runtime wrapper that {SETUP_HOST} installs (it drops that capability and "
             "clamps negative OOM scores before calling runc)"
         )
     return PreflightError(f"this host cannot start a privileged container: {error.explanation or text}")

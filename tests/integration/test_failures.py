@@ -30,7 +30,7 @@ def test_no_docker_engine_skips_marked_tests_with_a_reason(pytester, monkeypatch
 def test_no_docker_engine_is_an_error_when_the_cluster_is_required(pytester, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     pytester.makepyfile(MARKED_TEST)
-    result = inner(pytester, "--k8s-require", "true")
+    result = inner(pytester, "--k8s-require")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*DockerUnavailable: no Docker engine answers*"])
 

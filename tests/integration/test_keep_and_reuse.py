@@ -44,7 +44,7 @@ def kept_id(client):
 @pytest.fixture
 def down(k8s_images):
     yield
-    reaping.delete_all(k8s_images.client, Status(io.StringIO()))
+    reaping.down(k8s_images.client, Status(io.StringIO()), everyone=True)
 
 
 def test_a_kept_cluster_outlives_a_failing_session_and_the_next_one_attaches_without_restarts(

@@ -120,14 +120,28 @@ def fresh_version_list(cache):
     (cache / "kubernetes-versions.json").write_text(json.dumps({"fetched": time.time(), "releases": [[1, 37, 2]]}))
 
 
-@pytest.mark.parametrize("address", [f"127.0.0.1:{closed_port()}", "192.0.2.1:80"])  # closed; TEST-NET-1
-def test_auto_falls_back_to_the_source_build_within_seconds_and_says_why(tmp_path, address):
+@pytest.fixture
+def silent_port():
+    """A port on 127.0.0.1 that takes connections (the kernel completes them) and never answers:
+    nothing accepts them, so a request waits for its timeout, as with a site that does not answer."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("silent", [False, True])
+def test_auto_falls_back_to_the_source_build_within_seconds_and_says_why(tmp_path, monkeypatch, silent_port, silent):
+    monkeypatch.setattr(release, "PROBE_TIMEOUT", 1.0)  # the wait that a silent site costs, shortened
     fresh_version_list(tmp_path)
     said = io.StringIO()
-    wanted = Wanted(mirrors=release.Mirrors(kubernetes=f"http://{address}/release"))
+    port = silent_port if silent else closed_port()
+    wanted = Wanted(mirrors=release.Mirrors(kubernetes=f"http://127.0.0.1:{port}/release"))
     started = time.monotonic()
     versions, chosen = binaries.choose(wanted, tmp_path, lambda versions, source: False, Status(said))
-    assert time.monotonic() - started < release.PROBE_TIMEOUT + 2
+    waited = time.monotonic() - started
+    assert waited < release.PROBE_TIMEOUT + 2
+    assert (waited >= release.PROBE_TIMEOUT) is silent  # a silent site is given up on at the timeout
     assert (versions.kubernetes, chosen.kind) == ("v1.37.2", binaries.SOURCE)
     assert "binaries: building from Go modules: the release files did not answer (failed to read http://" in (
         said.getvalue()

@@ -16,6 +16,7 @@ def plan(version="v1.37.2", **overrides):
         "version": version,
         "images": {"kubernetes": "k:1", "etcd": "e:1", "pause": "p:1"},
         "owner": "host:1:2",
+        "user": "1000",
         "network_ip": "172.17.0.2",
         "node_ip": "172.17.0.1",
         "pod_cidr": "172.17.0.0/16",
@@ -38,8 +39,17 @@ def test_seven_components_and_the_network_holder_all_labelled():
         labels.CLUSTER_LABEL: "abcd1234",
         labels.COMPONENT_LABEL: c.ETCD,
         labels.OWNER_LABEL: "host:1:2",
+        labels.USER_LABEL: "1000",
         labels.DIRECTORY_LABEL: "/tmp/pytest-single-k8s-abcd1234-x",
     }
+
+
+def test_the_reaper_says_whose_the_cluster_is_as_every_component_does():
+    kept_plan = plan(keep=True)
+    reaper = specs.reaper(kept_plan, 1, "2", {"stages": []})
+    assert reaper.labels == {labels.REAPER_LABEL: "abcd1234", **kept_plan.whose()}
+    assert kept_plan.labels(c.ETCD).items() >= kept_plan.whose().items()
+    assert kept_plan.whose()[labels.USER_LABEL] == "1000"
 
 
 def test_only_the_apiserver_is_published_and_only_on_loopback():

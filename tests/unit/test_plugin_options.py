@@ -59,8 +59,10 @@ def test_probe(pytestconfig):
 @pytest.mark.parametrize(
     ("field", "ini", "cli", "from_ini", "from_cli"),
     [
-        ("keep", "true", ["--k8s-keep=false"], "True", "False"),
+        ("keep", "true", ["--k8s-no-keep"], "True", "False"),
         ("keep", "false", ["--k8s-keep"], "False", "True"),
+        ("require", "true", ["--k8s-no-require"], "True", "False"),
+        ("require", "false", ["--k8s-require"], "False", "True"),
         ("ready_timeout", "30", ["--k8s-ready-timeout", "45"], "30.0", "45.0"),
         ("kubeconfig", "/a/kubeconfig", ["--k8s-kubeconfig", "/b/kubeconfig"], "/a/kubeconfig", "/b/kubeconfig"),
         ("context", "one", ["--k8s-context", "two"], "one", "two"),
@@ -72,12 +74,32 @@ def test_each_new_option_and_its_ini_twin(pytester, field, ini, cli, from_ini, f
     pytester.makepyfile(EVERY_FIELD)
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     default = result.stdout.str().split(f" {field}=", 1)[1].split(" ", 1)[0]
-    assert default == {"keep": "False", "ready_timeout": "120.0", "addons": "('dns',"}.get(field, "None")
+    assert default == {"keep": "False", "require": "False", "ready_timeout": "120.0", "addons": "('dns',"}.get(
+        field, "None"
+    )
     pytester.makeini(f"[pytest]\nk8s_{field} = {ini}\n")
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines([f"* {field}={from_ini} *END"])
     result = pytester.runpytest("-s", "-p", "no:cacheprovider", *cli)
     result.stdout.fnmatch_lines([f"* {field}={from_cli} *END"])
+
+
+@pytest.mark.parametrize(("flag", "field"), [("--k8s-keep", "keep"), ("--k8s-require", "require")])
+def test_a_boolean_switch_leaves_the_next_argument_to_pytest(pytester, flag, field):
+    pytester.makepyfile(test_outside="def test_outside():\n    assert False, 'collected outside tests/'\n")
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "test_probe.py").write_text(EVERY_FIELD)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", flag, "tests/")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"* {field}=True *END"])
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_a_boolean_flag_takes_no_value(pytester, value):
+    pytester.makepyfile(EVERY_FIELD)
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--k8s-keep={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--k8s-keep: ignored explicit argument*"])
 
 
 def test_a_missing_kubeconfig_is_named(pytester):
