@@ -1,9 +1,9 @@
-"""The addons, as data: cluster DNS (CoreDNS) and a default StorageClass (Rancher's
+"""The addons: cluster DNS (CoreDNS) and a default StorageClass (Rancher's
 local-path provisioner), run in the cluster as kind and kubeadm run them.
 
 Each addon names the image of ours it runs, the objects it applies once the
-apiserver answers, its Deployment, and the check the cluster waits for before a
-test gets it: the Deployment available, or for DNS, CoreDNS ready. Provisioned
+apiserver answers (addon_objects.py), its Deployment, and the check the cluster
+waits for before a test gets it: the Deployment available, or for DNS, CoreDNS ready. Provisioned
 volumes live in the cluster's directory (directory.VOLUMES), so teardown and the
 reaper remove them with it.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,16 +23,13 @@ import kubernetes.utils
 
 from ..common import direct
 from ..common.waiting import wait_for
-from .directory import VOLUMES
-from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN
+from .addon_objects import DNS_LABELS, DNS_READY_PORT, dns, storage
 from .plan import ClusterPlan
 
 DNS, STORAGE = "dns", "storage"
 REQUEST_TIMEOUT = 5
 CREATE_TIMEOUT = 30  # seconds for one create: ample for a new apiserver on a busy host; a hung one fails the start
 NAMESPACE_TIMEOUT = 120  # seconds for the controller-manager to publish a new namespace's kube-root-ca.crt
-DNS_LABELS = {"k8s-app": "kube-dns"}
-DNS_READY_PORT = 8181  # CoreDNS's own /ready
 
 
 @dataclass(frozen=True)
@@ -44,174 +40,6 @@ class Addon:
     deployment: str  # runs its pods; a failed wait shows their namespace's pods and events
     objects: Callable[[ClusterPlan], list[dict[str, Any]]]
     serves: Callable[[kubernetes.client.ApiClient, Addon], None]  # raises until the addon serves
-
-
-def _meta(name: str, namespace: str | None = None, **labels: str) -> dict[str, Any]:
-    return {"name": name, **({"namespace": namespace} if namespace else {}), **({"labels": labels} if labels else {})}
-
-
-def _deployment(name: str, namespace: str, labels: dict[str, str], pod: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(name, namespace, **labels),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        },
-    }
-
-
-def _access(name: str, namespace: str, account: str, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A ServiceAccount and a ClusterRole with `rules` bound to it."""
-    rbac = "rbac.authorization.k8s.io/v1"
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(account, namespace)},
-        {"apiVersion": rbac, "kind": "ClusterRole", "metadata": _meta(name), "rules": rules},
-        {
-            "apiVersion": rbac,
-            "kind": "ClusterRoleBinding",
-            "metadata": _meta(name),
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
-        },
-    ]
-
-
-def corefile(upstreams: tuple[str, ...]) -> str:
-    """Cluster names from the API; everything else to the host's resolvers, where it has any."""
-    forward = f"    forward . {' '.join(upstreams)}\n" if upstreams else ""
-    return (
-        ".:53 {\n"
-        "    errors\n"
-        f"    ready :{DNS_READY_PORT}\n"
-        f"    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{\n"
-        "        pods insecure\n"
-        "        fallthrough in-addr.arpa ip6.arpa\n"
-        "        ttl 30\n"
-        "    }\n"
-        f"{forward}"
-        "    cache 30\n"
-        "    loadbalance\n"
-        "}\n"
-    )
-
-
-def _dns(plan: ClusterPlan) -> list[dict[str, Any]]:
-    namespace, labels = "kube-system", DNS_LABELS
-    read = ["list", "watch"]
-    rules = [
-        {"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"], "verbs": read},
-        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": read},
-    ]
-    dns_ports = [("dns", "UDP"), ("dns-tcp", "TCP")]
-    pod = {
-        "serviceAccountName": "coredns",
-        "priorityClassName": "system-cluster-critical",
-        "dnsPolicy": "Default",  # its own names come from the node, not from itself
-        "containers": [
-            {
-                "name": "coredns",
-                "image": plan.images["coredns"],
-                "imagePullPolicy": "Never",
-                "args": ["-conf", "/etc/coredns/Corefile"],
-                "ports": [{"name": name, "containerPort": 53, "protocol": protocol} for name, protocol in dns_ports],
-                "readinessProbe": {"httpGet": {"path": "/ready", "port": DNS_READY_PORT}, "periodSeconds": 1},
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
-                },
-                "volumeMounts": [{"name": "config", "mountPath": "/etc/coredns", "readOnly": True}],
-            }
-        ],
-        "volumes": [{"name": "config", "configMap": {"name": "coredns"}}],
-    }
-    return [
-        *_access("system:coredns", namespace, "coredns", rules),
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _meta("coredns", namespace),
-            "data": {"Corefile": corefile(plan.upstream_dns)},
-        },
-        _deployment("coredns", namespace, labels, pod),
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": _meta("kube-dns", namespace, **labels),
-            "spec": {
-                "clusterIP": CLUSTER_DNS_IP,
-                "selector": labels,
-                # From the moment CoreDNS serves, as the cluster's wait has it (_coredns_ready), not only from the
-                # kubelet's next readiness probe; with one replica there is no ready one to prefer meanwhile.
-                "publishNotReadyAddresses": True,
-                "ports": [{"name": name, "port": 53, "protocol": protocol} for name, protocol in dns_ports],
-            },
-        },
-    ]
-
-
-def _storage(plan: ClusterPlan) -> list[dict[str, Any]]:
-    namespace, account, labels = "local-path-storage", "local-path-provisioner", {"app": "local-path-provisioner"}
-    everything, read = ["*"], ["get", "list", "watch"]
-    rules = [
-        {"apiGroups": [""], "resources": ["nodes", "persistentvolumeclaims", "configmaps"], "verbs": read},
-        {"apiGroups": [""], "resources": ["endpoints", "persistentvolumes", "pods"], "verbs": everything},
-        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
-        {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": read},
-    ]
-    volumes = str(plan.directory / VOLUMES)
-    config = {"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": [volumes]}]}
-    # The helper pod makes and removes one volume's directory ($VOL_DIR) on the node.
-    helper = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "helper-pod"},
-        "spec": {"containers": [{"name": "helper", "image": plan.images["debian"], "imagePullPolicy": "Never"}]},
-    }
-    pod = {
-        "serviceAccountName": account,
-        "containers": [
-            {
-                "name": "provisioner",
-                "image": plan.images["local-path-provisioner"],
-                "imagePullPolicy": "Never",
-                "args": ["start", "--config", "/etc/config/config.json", "--service-account-name", account],
-                "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-                "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": True}],
-            }
-        ],
-        "volumes": [{"name": "config", "configMap": {"name": "local-path-config"}}],
-    }
-    return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(namespace)},
-        *_access("local-path-provisioner", namespace, account, rules),
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _meta("local-path-config", namespace),
-            "data": {
-                "config.json": json.dumps(config),
-                "setup": '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
-                "teardown": '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n',
-                "helperPod.yaml": json.dumps(helper),  # JSON is YAML
-            },
-        },
-        _deployment("local-path-provisioner", namespace, labels, pod),
-        {
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {
-                "name": "local-path",
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-            },
-            "provisioner": "rancher.io/local-path",
-            "volumeBindingMode": "WaitForFirstConsumer",
-            "reclaimPolicy": "Delete",
-        },
-    ]
 
 
 def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
@@ -239,13 +67,13 @@ def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> Non
 
 
 ADDONS = {
-    DNS: Addon(DNS, ("coredns",), "kube-system", "coredns", _dns, _coredns_ready),
+    DNS: Addon(DNS, ("coredns",), "kube-system", "coredns", dns, _coredns_ready),
     STORAGE: Addon(
         STORAGE,
         ("local-path-provisioner", "debian"),
         "local-path-storage",
         "local-path-provisioner",
-        _storage,
+        storage,
         available,
     ),
 }

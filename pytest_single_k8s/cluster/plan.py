@@ -25,7 +25,7 @@ from .names import NODE_NAME, container_name
 LAYOUT = hashlib.sha256(
     b"".join(
         (Path(__file__).parent / name).read_bytes()
-        for name in ("specs.py", "configs.py", "certificates.py", "addons.py")
+        for name in ("specs.py", "configs.py", "certificates.py", "addons.py", "addon_objects.py")
     )
 ).hexdigest()[:16]
 

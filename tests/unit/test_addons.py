@@ -2,7 +2,7 @@
 
 import pytest
 
-from pytest_single_k8s.cluster import addons, configs
+from pytest_single_k8s.cluster import addon_objects, addons, configs
 from pytest_single_k8s.errors import SingleK8sError
 from pytest_single_k8s.settings import resolve
 
@@ -50,8 +50,8 @@ def test_storage_provisions_into_the_clusters_directory_with_our_helper_image():
 
 
 def test_with_no_upstream_cluster_dns_answers_cluster_names_only():
-    assert "forward" not in addons.corefile(())
-    assert "kubernetes cluster.local" in addons.corefile(())
+    assert "forward" not in addon_objects.corefile(())
+    assert "kubernetes cluster.local" in addon_objects.corefile(())
 
 
 def test_the_hosts_resolvers_skip_loopback_stubs(tmp_path):
@@ -91,9 +91,9 @@ def test_kube_dns_sends_to_coredns_from_its_start_which_the_cluster_waits_for_on
     objects = objects_of("dns", dns_plan)
     assert objects[("Service", "kube-dns")]["spec"]["publishNotReadyAddresses"] is True
     container = objects[("Deployment", "coredns")]["spec"]["template"]["spec"]["containers"][0]
-    assert container["readinessProbe"]["httpGet"]["port"] == addons.DNS_READY_PORT
-    assert f"ready :{addons.DNS_READY_PORT}\n" in objects[("ConfigMap", "coredns")]["data"]["Corefile"]
+    assert container["readinessProbe"]["httpGet"]["port"] == addon_objects.DNS_READY_PORT
+    assert f"ready :{addon_objects.DNS_READY_PORT}\n" in objects[("ConfigMap", "coredns")]["data"]["Corefile"]
     pod_labels = objects[("Deployment", "coredns")]["spec"]["template"]["metadata"]["labels"]
-    assert pod_labels == objects[("Service", "kube-dns")]["spec"]["selector"] == addons.DNS_LABELS
+    assert pod_labels == objects[("Service", "kube-dns")]["spec"]["selector"] == addon_objects.DNS_LABELS
     assert addons.ADDONS["dns"].serves is not addons.available
     assert addons.ADDONS["storage"].serves is addons.available
