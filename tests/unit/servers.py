@@ -8,6 +8,22 @@ import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# What an apiserver's discovery answers for its core group (ConfigMaps and Namespaces) and no other group:
+# enough for a DynamicClient (k8s_apply) to find its resources.
+DISCOVERY: dict[str, Any] = {
+    "/version": {"major": "1", "minor": "37", "gitVersion": "v1.37.2"},
+    "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
+    "/api/v1": {
+        "kind": "APIResourceList",
+        "groupVersion": "v1",
+        "resources": [
+            {"name": "configmaps", "namespaced": True, "kind": "ConfigMap", "verbs": ["get", "patch"]},
+            {"name": "namespaces", "namespaced": False, "kind": "Namespace", "verbs": ["get", "patch"]},
+        ],
+    },
+}
 
 
 def dead_port() -> int:

@@ -14,7 +14,7 @@ import pytest
 from pytest_single_k8s.cluster.apply import Applier, conflict_message, deletes_after
 from pytest_single_k8s.errors import SingleK8sError
 
-from .servers import serving
+from .servers import DISCOVERY, serving
 from .test_request_timeouts import client_of
 
 # The apiserver's answer to an apply without force that meets another manager's field (fieldmanager's
@@ -81,22 +81,10 @@ class Apiserver(BaseHTTPRequestHandler):
     existing: set[str] = set()
     conflicting: set[str] = set()
     requests: list[str] = []
-    DISCOVERY: dict[str, Any] = {
-        "/version": {"major": "1", "minor": "37", "gitVersion": "v1.37.2"},
-        "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
-        "/api/v1": {
-            "kind": "APIResourceList",
-            "groupVersion": "v1",
-            "resources": [
-                {"name": "configmaps", "namespaced": True, "kind": "ConfigMap", "verbs": ["get", "patch"]},
-                {"name": "namespaces", "namespaced": False, "kind": "Namespace", "verbs": ["get", "patch"]},
-            ],
-        },
-    }
 
     def do_GET(self) -> None:
-        if self.path in self.DISCOVERY:
-            self._send(200, self.DISCOVERY[self.path])
+        if self.path in DISCOVERY:
+            self._send(200, DISCOVERY[self.path])
             return
         self.requests.append(f"GET {self.path}")
         found = self.path in self.existing

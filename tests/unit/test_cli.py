@@ -40,9 +40,12 @@ def test_probe(pytestconfig):
 
 
 def session_settings(pytester: pytest.Pytester) -> str:
+    """The settings a real pytest session has here, which the command line must read alike."""
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    return result.stdout.str().split("SETTINGS=", 1)[1].splitlines()[0]
+    session = result.stdout.str().split("SETTINGS=", 1)[1].splitlines()[0]
+    assert repr(project.settings([])) == session
+    return session
 
 
 @pytest.mark.parametrize("name", list(FILES))
@@ -53,7 +56,6 @@ def test_the_cli_reads_the_settings_a_pytest_session_has_from_each_kind_of_file(
     monkeypatch.chdir(deeper)
     session = session_settings(pytester)
     assert "version='1.36', api_port=16443, extra_args=('kubelet=--v=2', 'kube-apiserver=--v=4')" in session
-    assert repr(project.settings([])) == session
 
 
 def test_the_first_file_with_a_pytest_section_upward_wins(pytester, monkeypatch):
@@ -63,17 +65,13 @@ def test_the_first_file_with_a_pytest_section_upward_wins(pytester, monkeypatch)
     (deeper / "setup.cfg").write_text("[tool:pytest]\nk8s_version = 1.35\n")
     (deeper / "test_probe.py").write_text(PROBE)
     monkeypatch.chdir(deeper)
-    session = session_settings(pytester)
-    assert "version='1.35'" in session
-    assert repr(project.settings([])) == session
+    assert "version='1.35'" in session_settings(pytester)
 
 
 def test_addopts_count_as_a_session_counts_them(pytester, monkeypatch):
     pytester.makeini("[pytest]\nk8s_version = 1.36\naddopts = --k8s-version=1.35\n")
     pytester.makepyfile(PROBE)
-    session = session_settings(pytester)
-    assert "version='1.35'" in session
-    assert repr(project.settings([])) == session
+    assert "version='1.35'" in session_settings(pytester)
 
 
 def test_up_and_images_ask_for_what_pytest_here_would_and_their_flags_win(pytester, monkeypatch):

@@ -15,7 +15,7 @@ import pytest
 from pytest_single_k8s.cluster import addons, apply, namespaces
 from pytest_single_k8s.cluster.apply import Applier
 
-from .servers import serving, silent
+from .servers import DISCOVERY, serving, silent
 from .test_addons import IMAGES
 from .test_components import plan
 
@@ -63,27 +63,16 @@ def test_k8s_namespace_s_create_and_delete_time_out():
 
 
 class DiscoveryOnly(BaseHTTPRequestHandler):
-    """An apiserver that answers discovery (the core group: ConfigMaps) and hangs on everything else."""
+    """An apiserver that answers discovery (the core group) and hangs on everything else."""
 
     protocol_version = "HTTP/1.1"
     hung = threading.Event()  # set at the end of the test: the handlers that hang return
 
     def do_GET(self) -> None:
-        answers = {
-            "/version": {"major": "1", "minor": "37", "gitVersion": "v1.37.2"},
-            "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": []},
-            "/api/v1": {
-                "kind": "APIResourceList",
-                "groupVersion": "v1",
-                "resources": [
-                    {"name": "configmaps", "namespaced": True, "kind": "ConfigMap", "verbs": ["get", "patch"]}
-                ],
-            },
-        }
-        if self.path not in answers:
+        if self.path not in DISCOVERY:
             self.hung.wait(DEADLINE)
             return
-        body = json.dumps(answers[self.path]).encode()
+        body = json.dumps(DISCOVERY[self.path]).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
