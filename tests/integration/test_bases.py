@@ -41,7 +41,7 @@ def test_a_base_image_from_a_registry_builds_images_that_serve_the_example(
     built = images_command("--k8s-version", version, "--k8s-base-image", base)
     assert built.returncode == 0, built.stderr
     assert f"Pulling {base}" in built.stderr
-    listing = {line.split("/")[1].split(":")[0]: line for line in built.stdout.splitlines()}
+    listing = {line.split()[0].rsplit("/", 1)[1].split(":")[0]: line for line in built.stdout.splitlines()}
     assert listing["debian"].endswith(f"on {base}")
     assert listing["nginx"].endswith(f"on {base}")  # built FROM that debian: its chain starts there
     assert k8s_images.ref("debian") not in listing["debian"]  # a tag of its own: not the rootfs image

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_single_k8s.build.recipes import UPSTREAM
 from pytest_single_k8s.engine.containers import image_file
-from pytest_single_k8s.engine.labels import BINARIES_LABEL, LABEL
+from pytest_single_k8s.engine.labels import BINARIES_LABEL, LABEL, REPOSITORY
 
 from . import mirror
 from .sessions import EXAMPLE, EXAMPLE_TESTS, images_command, inner
@@ -53,7 +53,7 @@ def test_release_files_from_a_mirror_build_images_that_pass_the_example(
     assert built.returncode == 0, built.stderr
     assert "Downloading kube-apiserver, kube-controller-manager" in built.stderr
     release_lines = [line for line in built.stdout.splitlines() if line.endswith(f"release files from {base}/release")]
-    assert [line.split("/")[1].split(":")[0] for line in release_lines] == ["etcd", "kubernetes"]
+    assert [line.split()[0].rsplit("/", 1)[1].split(":")[0] for line in release_lines] == ["etcd", "kubernetes"]
     assert not {line.split()[0] for line in release_lines} & {k8s_images.ref("etcd"), k8s_images.ref("kubernetes")}
     assert [path for path in (tmp_path / "cache").rglob("*") if path.name.startswith("build-")] == []
 
@@ -78,7 +78,7 @@ def test_a_wrong_checksum_is_refused_with_both_digests_and_no_image_is_made_of_i
     assert f"expected {'0' * 64}" in refused.stderr
     assert f"its SHA-256 is {right.strip()}" in refused.stderr
     built = tags_of(k8s_images.client, f"release files from {base}/")
-    assert [tag for tag in built if tag.startswith("pytest-single-k8s/kubernetes:")] == []  # etcd's was fine
+    assert [tag for tag in built if tag.startswith(f"{REPOSITORY}/kubernetes:")] == []  # etcd's was fine
 
 
 def test_a_directory_with_a_binary_missing_names_it(k8s_images, tmp_path):

@@ -1,5 +1,7 @@
 """The command for humans: an unknown version is refused before any build; a second run builds nothing."""
 
+from pytest_single_k8s.engine.labels import REPOSITORY
+
 from .sessions import images_command
 
 
@@ -35,7 +37,7 @@ def test_malformed_version_is_refused_with_an_example(k8s_images):
 
 def test_prune_removes_stale_tags_and_keeps_current_ones(k8s_images):
     client = k8s_images.client
-    stale = "pytest-single-k8s/pause:0000000000000000"
+    stale = f"{REPOSITORY}/pause:0000000000000000"
     client.images.get(k8s_images.ref("pause")).tag(stale)  # an older recipe's tag: same labels, other hash
     try:
         assert stale in k8s_images.stale()
