@@ -139,7 +139,7 @@ def build(program: GoProgram, out_dir: Path, work_root: Path, status: Status) ->
     title = f"Building {program.label(' ')} from Go modules"
     with status.step(title) as step:
         step.update(f"resolving modules with {go.describe()}")
-        on_line = _progress(step.update)
+        on_line = progress(step.update)
         # tidy would drop a requirement that no file of ours imports, so a
         # module's own main is required with `go get` instead.
         resolve = ["mod", "tidy"] if program.main_source else ["get", f"{program.module}@{program.version}"]
@@ -151,7 +151,7 @@ def build(program: GoProgram, out_dir: Path, work_root: Path, status: Status) ->
     return out_dir / program.name
 
 
-def _progress(report: Callable[[str], None]) -> Callable[[str], None]:
+def progress(report: Callable[[str], None]) -> Callable[[str], None]:
     """Turn `go build -v` / `go mod` output into progress: packages compiled, modules fetched."""
     compiled = 0
 

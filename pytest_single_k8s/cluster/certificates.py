@@ -6,6 +6,7 @@ from .names import APISERVER_PORT, HOST_NAME, SERVICE_IP
 from .pki import CLIENT, SERVER, Identity, Pki
 from .plan import ClusterPlan
 
+FRONT_PROXY_CLIENT = "front-proxy-client"  # the one name aggregated API servers take user headers from
 APISERVER_NAMES = (
     "kubernetes",
     "kubernetes.default",
@@ -35,6 +36,8 @@ def identities(plan: ClusterPlan) -> list[Identity]:
         Identity("kube-scheduler", "system:kube-scheduler"),
         Identity("kubelet", f"system:node:{plan.node_name}", groups=("system:nodes",)),
         Identity("kube-proxy", "system:kube-proxy"),
+        # The apiserver's client identity towards aggregated API servers (the front proxy's, as kubeadm names it).
+        Identity("front-proxy-client", FRONT_PROXY_CLIENT),
         Identity("kubelet-server", plan.node_name, usages=(SERVER,), dns_names=(plan.node_name,), ips=(plan.node_ip,)),
         # For a webhook a test serves on this host (plugin fixture k8s_webhook).
         Identity("webhook-server", HOST_NAME, usages=(SERVER,), dns_names=(HOST_NAME,), ips=(plan.node_ip,)),

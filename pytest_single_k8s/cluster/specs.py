@@ -11,6 +11,7 @@ from ..engine.containers import ContainerSpec
 from ..engine.labels import REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
 from . import configs
+from .certificates import FRONT_PROXY_CLIENT
 from .directory import VOLUMES
 from .host import MODULES
 from .names import (
@@ -152,6 +153,15 @@ def apiserver(plan: ClusterPlan) -> ContainerSpec:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--allow-privileged=true",
             "--profiling=false",
+            # Aggregated API servers (the aggregator's conformance spec registers one) trust the user in these
+            # headers from the front proxy's certificate alone; the cluster's CA signs it, as it signs every other.
+            f"--requestheader-client-ca-file={plan.pki('ca.crt')}",
+            f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={plan.pki('front-proxy-client.crt')}",
+            f"--proxy-client-key-file={plan.pki('front-proxy-client.key')}",
             *_gate_flags(plan.websocket_gate()),
         ],
     )

@@ -178,6 +178,7 @@ def test_each_component_mounts_only_its_own_keys_and_the_ca_key_is_nowhere(k8s_c
             "apiserver.key",
             "apiserver-etcd-client.key",
             "apiserver-kubelet-client.key",
+            "front-proxy-client.key",
             "service-account.key",
         },
         c.SCHEDULER: {"kube-scheduler.kubeconfig", "kube-scheduler-server.key"},
