@@ -16,7 +16,7 @@ import docker
 from .cluster import directory, pods
 from .engine import oneshot
 from .engine.containers import listed
-from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, REAPER_LABEL
+from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, LEASE_LABEL, REAPER_LABEL
 
 
 def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory: str | None = None) -> list[str]:
@@ -24,7 +24,7 @@ def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory
     for in `temporary_directory` (default: this process's, as $TMPDIR says)."""
     found = [
         f"container: {x.name}"
-        for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL)
+        for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL, LEASE_LABEL)
         for x in listed(client, {"label": label})
     ]
     found += [f"pod container: {x.name}" for x in pods.split(client)[0]]

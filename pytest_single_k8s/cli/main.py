@@ -19,7 +19,7 @@ import requests.exceptions
 from ..build.images import Images
 from ..cluster import diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
-from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK
+from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK, REAPER
 from ..common import paths
 from ..common.progress import Status
 from ..engine import lock
@@ -179,8 +179,8 @@ def _status(args: argparse.Namespace) -> int:
     print(f"owner       {'none (kept)' if KEPT_LABEL in labels else labels.get(OWNER_LABEL, '?')}")
     now = datetime.datetime.now(datetime.UTC)
     reapers = listed(client, {"label": f"{REAPER_LABEL}={cluster_id}"})
-    for name in (NETWORK, *COMPONENTS, "reaper"):
-        container = components.get(name) or (reapers[0] if name == "reaper" and reapers else None)
+    for name in (NETWORK, *COMPONENTS, REAPER):
+        container = components.get(name) or (reapers[0] if name == REAPER and reapers else None)
         if container is None:
             print(f"  {name:25} missing")
             continue

@@ -21,7 +21,6 @@ from typing import Any
 import kubernetes.client
 import kubernetes.utils
 
-from ..common import direct
 from ..common.waiting import wait_for
 from .addon_objects import DNS_LABELS, DNS_READY_PORT, dns, storage
 from .plan import ClusterPlan
@@ -53,17 +52,20 @@ def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
 
 
 def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
-    """Raises until a CoreDNS pod's own /ready answers 200, asked at the pod's address from this host, as
-    the kubelet's readiness probe asks it. The probe comes once a second, and its first, as the container
-    starts, is too early: the addon's Deployment was available 0-1 s after CoreDNS was ready (traced)."""
+    """Raises until a CoreDNS pod's own /ready answers 200, asked through the apiserver's proxy to the pod
+    (the pod's address may be the engine's host's alone), as the kubelet's readiness probe asks it. The
+    probe comes once a second, and its first, as the container starts, is too early: the addon's
+    Deployment was available 0-1 s after CoreDNS was ready (traced)."""
     core = kubernetes.client.CoreV1Api(api_client)
     selector = ",".join(f"{key}={value}" for key, value in DNS_LABELS.items())
     pods = core.list_namespaced_pod(addon.namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
-    addresses = [pod.status.pod_ip for pod in pods.items if pod.status and pod.status.pod_ip]
-    if not addresses:
+    running = [pod.metadata.name for pod in pods.items if pod.metadata and pod.status and pod.status.pod_ip]
+    if not running:
         raise RuntimeError("no CoreDNS pod has an address yet")
-    with direct.opener().open(f"http://{addresses[0]}:{DNS_READY_PORT}/ready", timeout=REQUEST_TIMEOUT) as response:
-        response.read()  # 200: a CoreDNS that is not ready answers 503, which raises
+    # A CoreDNS that is not ready answers 503, which raises.
+    core.connect_get_namespaced_pod_proxy_with_path(
+        f"{running[0]}:{DNS_READY_PORT}", addon.namespace, "ready", _request_timeout=REQUEST_TIMEOUT
+    )
 
 
 ADDONS = {

@@ -2,9 +2,9 @@
 
 plan     read the engine (cgroups, bridge, paths) and lay the cluster out
 claim    check the engine; attach to a kept cluster with the same settings (reuse.py) or
-         else take the engine lock (the reaper); only then reap what dead owners left
-         and look for another Kubernetes
-network  start the reaper and the network holder; certificates and configs
+         else take the engine lock (the reaper, started at once, and this session's lease);
+         only then reap what dead sessions left and look for another Kubernetes
+network  the network holder; certificates and configs
 control  etcd and the apiserver first, since everything waits on them (bench/bench.py), and
          the kubelet beside them once the host is prepared: it starts up meanwhile and
          registers the node as soon as the apiserver takes requests, before /readyz (node
@@ -51,6 +51,7 @@ from .names import (
     PROXY,
     RECORD,
     SCHEDULER,
+    SERVICE_CIDR,
 )
 from .plan import ClusterPlan
 
@@ -82,14 +83,16 @@ def create_cluster(
         return engine
     cluster = Cluster(client, plan, status, created_clock=clock, ready_timeout=ready_timeout)
     try:
-        # Only now that the engine is ours: what dead owners left, then whether another Kubernetes is here.
+        # The claim held at once: started, the reaper keeps the engine (a claim never started looks stale
+        # after a while) and deletes the cluster should this session end without doing so, which the
+        # session's lease tells it.
+        parallel([functools.partial(_start_reaper, engine), cluster.hold])
+        # Only now that the engine is ours: what dead sessions left, then whether another Kubernetes is here.
         reaping.reap_abandoned(client, status, holding=plan.cluster_id)
         pods.refuse_foreign(client)
         directory.make(plan.directory, plan.cluster_id)
-        _start(cluster, engine)
+        _start(cluster)
         kept.write_state(plan.directory, cluster.state())
-        if keep:
-            cluster.users.hold()
     except BaseException:
         status.info(" • Deleting the failed cluster ...")
         try:
@@ -105,14 +108,12 @@ def _attach_or_claim(client: docker.DockerClient, plan: ClusterPlan, status: Sta
     created under the lock's name (started with the cluster). EngineBusy while another session's
     cluster holds the engine; a kept cluster no session uses is deleted first, and a claim whose
     claimer died before starting its reaper is taken away."""
-    attached = reuse.attach(client, plan, status, ready_timeout)
+    attached = reuse.attach_or_clear(client, plan, status, ready_timeout)
     if attached is not None:
         return attached
-    reuse.clear(client, plan, status)
-    pid = ownership.owning_pid()
     orders = teardown.as_json(teardown.plan(plan.cluster_id, plan.directory), _record(plan))
     try:
-        return lock.claim(client, specs.reaper(plan, pid, ownership.start_time(pid) or "", orders))
+        return lock.claim(client, specs.reaper(plan, orders))
     except EngineBusy:
         lock.remove_stale(client)
         raise
@@ -162,10 +163,10 @@ def plan_cluster(
     )
 
 
-def _start(cluster: Cluster, reaper: Any) -> None:
+def _start(cluster: Cluster) -> None:
     client, status = cluster.docker, cluster.status
     with status.step("Preparing network and certificates"):
-        parallel([lambda: _start_reaper(reaper), lambda: _run(client, specs.network(cluster.plan))])
+        _run(client, specs.network(cluster.plan))
         network = cluster.container(NETWORK)
         network.reload()
         if not network.attrs["State"]["Running"]:
@@ -242,9 +243,10 @@ def _start_reaper(reaper: Any) -> None:
 
 def _prepare_host(cluster: Cluster) -> None:
     """host-prepare: the engine must see our directory and no other Kubernetes may run on its host;
-    the kubelet's root shared; bridged traffic through netfilter (images/kubernetes/host-prepare)."""
+    the kubelet's root shared; bridged traffic through netfilter; the Service network fenced
+    (images/kubernetes/host-prepare)."""
     plan = cluster.plan
-    command = ["host-prepare", str(plan.directory), plan.cluster_id]
+    command = ["with-host-iptables", "host-prepare", str(plan.directory), plan.cluster_id, plan.pod_cidr, SERVICE_CIDR]
     try:
         run_script(
             cluster.docker,

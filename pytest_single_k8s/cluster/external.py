@@ -91,10 +91,10 @@ def connect(
     ours = place / "pki" / "ca.crt"
     if state is None or not ca.is_file() or not ours.is_file() or ca.read_bytes() != ours.read_bytes():
         return external
-    cluster = Cluster.attach(client, state, status)
+    cluster = Cluster.from_state(client, state, status)
     if cluster.server != external.server:
-        cluster.users.release()
         return external
+    cluster.hold()
     external.close()
     status.info(f" ✓ --k8s-kubeconfig points at the kept cluster {cluster.plan.cluster_id} of this engine")
     return cluster

@@ -11,9 +11,11 @@ import docker
 import kubernetes.client
 
 from ..common.progress import Status
+from ..engine import lease, ownership
 from ..engine.containers import last_logs
+from ..engine.labels import OWNER_LABEL
 from ..errors import SingleK8sError
-from . import kept, teardown
+from . import teardown
 from .names import KUBECTL, RECORD
 from .plan import ClusterPlan
 from .readiness import Readiness
@@ -38,7 +40,7 @@ class Cluster:
         self.created_clock = time.monotonic() if created_clock is None else created_clock
         self.ready_timeout = ready_timeout
         self.timings: dict[str, float] = {}  # seconds from the start of creation to each readiness check passing
-        self.users = kept.Users(plan.directory)  # held while this process uses a kept cluster
+        self.lease: lease.Lease | None = None  # held while this process uses the cluster (engine/lease.py)
         self._api_client: kubernetes.client.ApiClient | None = None
 
     # -- sharing one cluster between processes (pytest-xdist workers) ----------
@@ -51,18 +53,36 @@ class Cluster:
         }
 
     @classmethod
-    def attach(
+    def from_state(
         cls, client: docker.DockerClient, state: dict[str, Any], status: Status, ready_timeout: float = 120.0
     ) -> Cluster:
-        """The running cluster that `state` describes; a kept one is held (kept.Users) until close()."""
+        """The running cluster that `state` describes, not held."""
         plan = dict(state["plan"])
         plan["directory"] = Path(plan["directory"])
         plan["extra_args"] = {k: tuple(v) for k, v in plan["extra_args"].items()}
         plan["addons"], plan["upstream_dns"] = tuple(plan["addons"]), tuple(plan["upstream_dns"])
-        cluster = cls(client, ClusterPlan(**plan), status, state["api_port"], ready_timeout=ready_timeout)
-        if cluster.plan.keep:
-            cluster.users.hold()
+        return cls(client, ClusterPlan(**plan), status, state["api_port"], ready_timeout=ready_timeout)
+
+    @classmethod
+    def attach(
+        cls, client: docker.DockerClient, state: dict[str, Any], status: Status, ready_timeout: float = 120.0
+    ) -> Cluster:
+        """The running cluster that `state` describes, held (a lease of this process) until close()."""
+        cluster = cls.from_state(client, state, status, ready_timeout)
+        cluster.hold()
         return cluster
+
+    def hold(self) -> None:
+        """Take this process's lease on the cluster: its reaper keeps it while a lease runs."""
+        plan = self.plan
+        labels = {**plan.whose(), OWNER_LABEL: ownership.current(), **lease.on(plan.cluster_id)}
+        self.lease = lease.take(self.docker, plan.images["kubernetes"], labels)
+
+    def release(self) -> None:
+        """Let this process's lease go (a kept cluster stays; another's reaper deletes it if none is left)."""
+        if self.lease is not None:
+            self.lease.release()
+            self.lease = None
 
     # -- what tests use --------------------------------------------------------
 
@@ -126,11 +146,12 @@ class Cluster:
         self.timings[check] = time.monotonic() - self.created_clock
 
     def close(self) -> None:
-        """The end of this process's use: a kept cluster stays (and says how to reach it), any other goes."""
-        self.users.release()
+        """The end of this process's use: a kept cluster stays (and says how to reach it), any other goes
+        (its lease only after the teardown: else its reaper would tear it down too)."""
         if not self.plan.keep:
             self.delete()
             return
+        self.release()
         self.status.info(
             f" • Kept cluster {self.plan.cluster_id} (Kubernetes {self.plan.version}) runs at {self.server}:\n"
             f"   export KUBECONFIG={self.kubeconfig}\n"
@@ -139,10 +160,12 @@ class Cluster:
         )
 
     def delete(self) -> None:
-        """Remove pods, iptables rules, containers, mounts and files (teardown.plan)."""
-        self.users.release()
-        with self.status.step("Deleting the cluster"):
-            plan = self.plan
-            teardown.execute(
-                self.docker, plan.cluster_id, plan.directory, plan.images["kubernetes"], plan.labels(RECORD)
-            )
+        """Remove pods, iptables rules, containers, mounts and files (teardown.plan), and the leases."""
+        try:
+            with self.status.step("Deleting the cluster"):
+                plan = self.plan
+                teardown.execute(
+                    self.docker, plan.cluster_id, plan.directory, plan.images["kubernetes"], plan.labels(RECORD)
+                )
+        finally:
+            self.release()

@@ -9,6 +9,7 @@ COMPONENTS = (ETCD, APISERVER, SCHEDULER, CONTROLLER_MANAGER, KUBELET, PROXY, KU
 TAKES_FLAGS = tuple(component for component in COMPONENTS if component != KUBECTL)
 NODE_AGENTS = (KUBELET, PROXY)  # they recreate pods and rules: the first to go at teardown
 REAPER = "reaper"
+DELETING = "deleting"  # the named lease of a session that deletes a kept cluster (reuse.py)
 RECORD = "leftovers"  # a never-started container that keeps a cluster whose teardown left something findable
 
 APISERVER_PORT = 6443

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import docker
 import kubernetes.client
@@ -33,6 +34,7 @@ from .names import (
     CONTROLLER_MANAGER,
     CONTROLLER_MANAGER_PORT,
     ETCD,
+    KUBECTL,
     KUBELET,
     KUBELET_HEALTHZ_PORT,
     NETWORK,
@@ -53,6 +55,17 @@ HINTS = {
     "see its log above",
     APISERVER: "check the flags in its log; an extra flag that is wrong stops it at start",
 }
+
+
+class Check(NamedTuple):
+    component: str  # the one a failure names
+    run: Callable[[], object]  # raises until the check passes
+    interval: float = 0.0  # seconds between tries; 0: the Readiness's own
+
+
+# A check made through the engine costs it an exec (create, start, inspect) and a curl process: on a busy
+# host at start-up, a few a second are what it can spare.
+ENGINE_INTERVAL = 0.25
 
 
 class Readiness:
@@ -77,29 +90,40 @@ class Readiness:
         # the waits (create.py applies the addons) shares it. A restart makes a new Readiness.
         self.cancel = threading.Event()
         self._last_container_check = 0.0
+        self._containers: dict[str, Any] = {}  # by component, for the checks made in them (_in)
         self.watched = {*COMPONENTS, NETWORK}  # an exit of any of these fails the wait at once
 
-    def checks(self) -> dict[str, tuple[str, Callable[[], object]]]:
-        """Every readiness check: what it shows -> (the component it is about, the check)."""
-        ip = self.plan.network_ip
+    def checks(self) -> dict[str, Check]:
+        """Every readiness check: what it shows -> the component it is about and the check. Only the
+        apiserver is asked directly; the rest answer on addresses of the engine's host, asked through the
+        engine (curl in the kubectl container, which shares the control plane's network namespace and has
+        the cluster's CA, or in a node agent's) or through the apiserver."""
+        engine = max(self.interval, ENGINE_INTERVAL)
         return {
-            APISERVER_READY: (APISERVER, lambda: self._https(f"{self.server}/readyz")),
-            f"{SCHEDULER} /healthz": (SCHEDULER, lambda: self._https(f"https://{ip}:{SCHEDULER_PORT}/healthz")),
-            f"{CONTROLLER_MANAGER} /healthz": (
-                CONTROLLER_MANAGER,
-                lambda: self._https(f"https://{ip}:{CONTROLLER_MANAGER_PORT}/healthz"),
+            APISERVER_READY: Check(APISERVER, lambda: self._https(f"{self.server}/readyz")),
+            f"{SCHEDULER} /healthz": Check(
+                SCHEDULER, functools.partial(self._in, KUBECTL, f"https://127.0.0.1:{SCHEDULER_PORT}/healthz"), engine
             ),
-            NODE_READY: (KUBELET, self._node_ready),
-            KUBELET_HEALTHY: (KUBELET, lambda: _http(f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz")),
-            "namespace default ready for pods": (
+            f"{CONTROLLER_MANAGER} /healthz": Check(
                 CONTROLLER_MANAGER,
-                lambda: namespace_ready(self.api_client, "default"),
+                functools.partial(self._in, KUBECTL, f"https://127.0.0.1:{CONTROLLER_MANAGER_PORT}/healthz"),
+                engine,
             ),
-            f"{PROXY} /healthz": (PROXY, lambda: _http(f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz")),
+            NODE_READY: Check(KUBELET, self._node_ready),
+            KUBELET_HEALTHY: Check(
+                KUBELET,
+                functools.partial(self._in, KUBELET, f"http://127.0.0.1:{KUBELET_HEALTHZ_PORT}/healthz"),
+                engine,
+            ),
+            "namespace default ready for pods": Check(
+                CONTROLLER_MANAGER, lambda: namespace_ready(self.api_client, "default")
+            ),
+            f"{PROXY} /healthz": Check(
+                PROXY, functools.partial(self._in, PROXY, f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz"), engine
+            ),
             **{
-                f"{ADDONS[name].deployment} serves": (
-                    ADDONS[name].deployment,
-                    functools.partial(ADDONS[name].serves, self.api_client, ADDONS[name]),
+                f"{ADDONS[name].deployment} serves": Check(
+                    ADDONS[name].deployment, functools.partial(ADDONS[name].serves, self.api_client, ADDONS[name])
                 )
                 for name in self.plan.addons
             },
@@ -117,7 +141,7 @@ class Readiness:
         # Only this one: another component a test stopped on purpose is no failure here.
         self.watched = {component, wanted, NETWORK}
         # A restarted kubelet's node stays Ready in the API for a while: its own /healthz tells.
-        self.wait([what for what, (owner, _) in self.checks().items() if owner == wanted and what != NODE_READY])
+        self.wait([what for what, check in self.checks().items() if check.component == wanted and what != NODE_READY])
 
     def problem(self) -> str | None:
         """Why the cluster cannot serve tests right now, judged at once (None: it can): every
@@ -130,7 +154,7 @@ class Readiness:
         checks = self.checks()
         for what in (APISERVER_READY, NODE_READY):
             try:
-                checks[what][1]()
+                checks[what].run()
             except Exception as error:  # noqa: BLE001 - any failure is the answer
                 return f"{what}: {error}"
         return None
@@ -141,20 +165,22 @@ class Readiness:
             return
         checks = self.checks()
         with self.status.step(f"Waiting for {', '.join(names)}"):
-            waits = [functools.partial(self._until, what, *checks[what]) for what in names]
+            waits = [functools.partial(self._until, what, checks[what]) for what in names]
             parallel(waits, cancel=self.cancel)
 
-    def _until(self, what: str, component: str, check: Callable[[], object]) -> None:
+    def _until(self, what: str, check: Check) -> None:
+        component = check.component
+
         def attempt() -> object:
             self._check_containers()
-            return check()
+            return check.run()
 
         try:
             wait_for(
                 attempt,
                 what,
                 timeout=self.timeout,
-                interval=self.interval,
+                interval=check.interval or self.interval,
                 fatal=(ComponentFailed,),
                 cancel=self.cancel,
             )
@@ -202,6 +228,16 @@ class Readiness:
             raise RuntimeError(f"{url} answered {body[:200]!r}")
         return body
 
+    def _in(self, component: str, url: str) -> None:
+        """Raises unless `url` answers with success (curl -f: 2xx) to curl run in the component's container:
+        an address of the engine's host, asked through the engine."""
+        command = ["curl", "-fsS", "--max-time", str(REQUEST_TIMEOUT), url]
+        if component not in self._containers:
+            self._containers[component] = self.client.containers.get(self.plan.container_name(component))
+        code, output = self._containers[component].exec_run(command)
+        if code != 0:
+            raise RuntimeError(f"{url} (asked in {component}'s container): {output.decode(errors='replace')[-200:]}")
+
     def _node_ready(self) -> None:
         core = kubernetes.client.CoreV1Api(self.api_client)
         node = core.read_node(self.plan.node_name, _request_timeout=REQUEST_TIMEOUT)
@@ -218,8 +254,3 @@ def namespace_ready(api_client: kubernetes.client.ApiClient, namespace: str) -> 
     core = kubernetes.client.CoreV1Api(api_client)
     core.read_namespaced_service_account("default", namespace, _request_timeout=REQUEST_TIMEOUT)
     core.read_namespaced_config_map("kube-root-ca.crt", namespace, _request_timeout=REQUEST_TIMEOUT)
-
-
-def _http(url: str) -> None:
-    with direct.opener().open(url, timeout=REQUEST_TIMEOUT) as response:
-        response.read()

@@ -1,11 +1,11 @@
-"""Deleting clusters found on the engine: those whose owner is gone, once a session holds the
-engine and before it starts one, and for `pytest-single-k8s down` the user's own (with --all,
-every one).
+"""Deleting clusters found on the engine: those no session uses any more, once a session holds
+the engine and before it starts one, and for `pytest-single-k8s down` the user's own (with
+--all, every one).
 
-Whether an owner lives is judged by its reaper alone (images/kubernetes/reaper):
-a running reaper means a live owner, or a dead one being reaped right now. A
-cluster whose reaper is gone, or was created and never started within
-lock.CLAIM_GRACE, is abandoned. The host-wide part of a clean-up runs only while
+Whether a cluster is still used is judged by its reaper alone (images/kubernetes/reaper), from
+its sessions' leases (engine/lease.py): a running reaper means a cluster still used, or one
+being reaped right now. A cluster whose reaper is gone, or was created and never started
+within lock.CLAIM_GRACE, is abandoned. The host-wide part of a clean-up runs only while
 the engine is held (teardown.Stage.holding): by the session that reaps, by the
 cluster's own reaper, or by `down`. Nothing here builds an image: the clean-up
 runs with the image the cluster itself ran.
@@ -105,9 +105,11 @@ def helper_image(client: docker.DockerClient, cluster_id: str) -> str:
     return images[-1].id
 
 
-def delete(client: docker.DockerClient, cluster_id: str, labels: dict[str, str], holding: str = "") -> None:
+def delete(
+    client: docker.DockerClient, cluster_id: str, labels: dict[str, str], holding: str = "", image: str = ""
+) -> None:
     """Delete one cluster found on the engine, with the labels of one of its containers; the
-    host-wide clean-up only while `holding` (default: the cluster itself) holds the engine."""
-    teardown.execute(
-        client, cluster_id, labels.get(DIRECTORY_LABEL, ""), helper_image(client, cluster_id), labels, holding
-    )
+    host-wide clean-up only while `holding` (default: the cluster itself) holds the engine. `image`:
+    the kubernetes image to clean up with, where the caller has found it already."""
+    image = image or helper_image(client, cluster_id)
+    teardown.execute(client, cluster_id, labels.get(DIRECTORY_LABEL, ""), image, labels, holding)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..engine.containers import ContainerSpec
-from ..engine.labels import REAPER_LABEL, REAPER_NAME
+from ..engine.labels import LEASE_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
 from . import configs
 from .certificates import FRONT_PROXY_CLIENT
@@ -221,7 +221,8 @@ def kubectl(plan: ClusterPlan) -> ContainerSpec:
         KUBECTL,
         "kubernetes",
         ["sleep", "infinity"],
-        environment={"KUBECONFIG": plan.pki("admin-internal.kubeconfig")},
+        # curl there trusts the cluster's CA: the readiness checks of the scheduler and controller-manager.
+        environment={"KUBECONFIG": plan.pki("admin-internal.kubeconfig"), "CURL_CA_BUNDLE": plan.pki("ca.crt")},
     )
 
 
@@ -290,12 +291,13 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
     )
 
 
-def reaper(plan: ClusterPlan, owner_pid: int, owner_start_time: str, teardown: dict[str, Any]) -> ContainerSpec:
-    """Deletes the cluster if its owner dies without doing so (images/kubernetes/reaper/main.go).
-    Its fixed name is the engine lock; it removes itself when done. A kept cluster's reaper
-    watches no owner (pid 0): it holds the engine until the cluster is deleted."""
-    owner = {"pid": 0, "start_time": ""} if plan.keep else {"pid": owner_pid, "start_time": owner_start_time}
-    orders = {"owner": owner, "lock": {"name": REAPER_NAME, "label": REAPER_LABEL}, "teardown": teardown}
+def reaper(plan: ClusterPlan, teardown: dict[str, Any]) -> ContainerSpec:
+    """Deletes the cluster once no session holds a lease on it (engine/lease.py), if the last one
+    ended without deleting it (images/kubernetes/reaper/main.go). Its fixed name is the engine lock;
+    it removes itself when done. A kept cluster's reaper watches no lease: it holds the engine until
+    the cluster is deleted."""
+    leases = "" if plan.keep else f"{LEASE_LABEL}={plan.cluster_id}"
+    orders = {"leases": leases, "lock": {"name": REAPER_NAME, "label": REAPER_LABEL}, "teardown": teardown}
     return ContainerSpec(
         REAPER_NAME,
         plan.images["kubernetes"],

@@ -25,12 +25,13 @@ import docker.errors
 
 from ..common.steps import all_of, parallel
 from ..engine import lock
-from ..engine.containers import ContainerSpec, create, listed, remove
+from ..engine.containers import ContainerSpec, NameTaken, create_named, listed, remove
 from ..engine.labels import (
     CLUSTER_LABEL,
     COMPONENT_LABEL,
     DIRECTORY_LABEL,
     HELPER_LABEL,
+    LEASE_LABEL,
     OWNER_LABEL,
     POD_UID_LABEL,
     REAPER_LABEL,
@@ -63,6 +64,9 @@ class Stage:
     holding: str = ""
     host_not_holding: tuple[str, ...] = ()
     host_timeout: float = 300  # seconds: a hung clean-up must not hold the engine lock forever
+    # It removes the reaper, which holds the engine: if an earlier stage failed, the cluster's record is
+    # made before it (record()), so that what was left stays findable.
+    releases_engine: bool = False
 
 
 def plan(cluster_id: str, directory: Path | None, holding: str = "") -> tuple[Stage, ...]:
@@ -70,8 +74,9 @@ def plan(cluster_id: str, directory: Path | None, holding: str = "") -> tuple[St
     the pods' containers (those whose sandboxes are this cluster's: pods.sandboxes) and the other
     components (no pod needs them to go), and the cluster's sandbox image; then the host clean-up
     (iptables, cgroups and netfilter while `holding` (default: this cluster) holds the engine; mounts
-    and the directory in any case; none without a directory that passed directory.checked); last,
-    the helpers and the reaper, which releases the engine."""
+    and the directory in any case; none without a directory that passed directory.checked); then
+    the helpers and the reaper, which releases the engine; last the sessions' leases (after the
+    reaper, which would take their end for a crash and tear the cluster down too)."""
     ours = f"{CLUSTER_LABEL}={cluster_id}"
     cleanup = ("with-host-iptables", "host-cleanup", str(directory), cluster_id)
     return (
@@ -82,7 +87,11 @@ def plan(cluster_id: str, directory: Path | None, holding: str = "") -> tuple[St
             holding=holding or cluster_id,
             host_not_holding=(*cleanup, "--directory-only") if directory else (),
         ),
-        Stage(remove=({"label": [f"{HELPER_LABEL}={cluster_id}"]}, {"label": [f"{REAPER_LABEL}={cluster_id}"]})),
+        Stage(
+            remove=({"label": [f"{HELPER_LABEL}={cluster_id}"]}, {"label": [f"{REAPER_LABEL}={cluster_id}"]}),
+            releases_engine=True,
+        ),
+        Stage(remove=({"label": [f"{LEASE_LABEL}={cluster_id}"]},)),
     )
 
 
@@ -115,14 +124,15 @@ def execute(
     """Carry out plan() as the reaper does: stage after stage, each listing what it removes only
     when its turn comes (nothing the kubelet made before it went is missed), its removals at
     once, its host script after them. Every step runs even if an earlier one failed; if one
-    did, the record (record()) is made before the engine is released, and the failure raised.
-    A directory that fails the path check gets no host clean-up: the containers still go, and
-    the refusal is raised after."""
+    did, or Ctrl-C came, the record (record()) is made before the engine is released, and the
+    failure raised. A directory that fails the path check gets no host clean-up: the containers
+    still go, and the refusal is raised after."""
     try:
         valid: Path | None = checked(directory)
     except SingleK8sError as error:
         valid, refusal = None, error
-    *stages, release = plan(cluster_id, valid, holding)
+    stages = plan(cluster_id, valid, holding)
+    release = next(index for index, step in enumerate(stages) if step.releases_engine)
 
     def stage(step: Stage) -> None:
         removals: list[Callable[[], object]] = [
@@ -134,18 +144,22 @@ def execute(
             after.append(functools.partial(_host, client, step, helper_image, cluster_id))
         all_of([removals, after])
 
+    failure: BaseException | None = None
     try:
-        all_of([functools.partial(stage, step)] for step in stages)
-    except Exception as error:
+        all_of([functools.partial(stage, step)] for step in stages[:release])
+    except BaseException as error:  # a failed step (every step ran), or Ctrl-C (the rest is left to a next try)
         _record(client, record(cluster_id, directory, helper_image, labels or {}))
+        failure = error
+    all_of([functools.partial(stage, step)] for step in stages[release:])
+    if valid:
+        remove_unmounted(valid)  # in case the helper could not run
+    if isinstance(failure, Exception):
         raise TeardownIncomplete(
-            f"the clean-up of cluster {cluster_id} left something behind: {error}. The cluster stays listed on "
+            f"the clean-up of cluster {cluster_id} left something behind: {failure}. The cluster stays listed on "
             "this engine: the next session, or `pytest-single-k8s down`, tries again"
-        ) from error
-    finally:
-        stage(release)
-        if valid:
-            remove_unmounted(valid)  # in case the helper could not run
+        ) from failure
+    if failure is not None:
+        raise failure
     if valid is None:
         raise refusal
 
@@ -166,10 +180,9 @@ def _host(client: docker.DockerClient, step: Stage, image: str, cluster_id: str)
 
 def _record(client: docker.DockerClient, spec: ContainerSpec) -> None:
     try:
-        create(client, spec)
-    except docker.errors.APIError as error:
-        if error.status_code != 409:  # one from an earlier attempt is as good
-            raise
+        create_named(client, spec)
+    except NameTaken:  # one from an earlier attempt is as good
+        pass
 
 
 def _remove_pods_of(client: docker.DockerClient, filters: Filters, pod_label: str) -> None:

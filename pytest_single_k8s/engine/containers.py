@@ -32,6 +32,7 @@ class ContainerSpec:
     ports: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     auto_remove: bool = False
+    stdin_open: bool = False  # for one attached client: its stdin closes when that client's connection does
     runtime: str | None = None  # None: the engine's default runtime
     cgroupns: str | None = None  # None: the engine's default (private on cgroup v2)
     extra_hosts: dict[str, str] = field(default_factory=dict)  # name -> address, in its /etc/hosts
@@ -52,6 +53,7 @@ class ContainerSpec:
             "ports": self.ports,
             "environment": self.environment,
             "auto_remove": self.auto_remove,
+            "stdin_open": self.stdin_open,
             "restart_policy": {"Name": "no"},
             "log_config": LOG_CONFIG,
             # Proxies from the user's ~/.docker/config.json are for the internet: our components reach
@@ -72,6 +74,20 @@ def _bind(volume: str) -> docker.types.Mount:
 
 def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:
     return client.containers.create(spec.image, spec.command, **spec.options())
+
+
+class NameTaken(Exception):
+    """A container of that name exists: names are how we claim things on the engine atomically."""
+
+
+def create_named(client: docker.DockerClient, spec: ContainerSpec) -> Any:
+    """Create a container under spec.name, which Docker gives to one creator only; NameTaken otherwise."""
+    try:
+        return create(client, spec)
+    except docker.errors.APIError as error:
+        if error.status_code == 409:
+            raise NameTaken(f"{spec.name} exists") from error
+        raise
 
 
 def listed(client: docker.DockerClient, filters: dict[str, Any]) -> list[Any]:

@@ -20,7 +20,7 @@ from ..common.progress import Status
 from ..common.waiting import WaitTimeout, wait_for
 from ..errors import EngineBusy, SingleK8sError
 from . import ownership
-from .containers import ContainerSpec, create, listed, remove
+from .containers import ContainerSpec, NameTaken, create_named, listed, remove
 from .labels import CLUSTER_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL, REAPER_NAME
 
 T = TypeVar("T")
@@ -31,16 +31,14 @@ def claim(client: docker.DockerClient, reaper: ContainerSpec) -> Any:
     """Create the reaper under the engine-wide name; EngineBusy if another cluster holds it.
     Creating reserves the name at once; the caller starts it."""
     try:
-        return create(client, reaper)
-    except docker.errors.APIError as error:
-        if error.status_code == 409:
-            raise EngineBusy(f"{REAPER_NAME} exists: another cluster runs on this Docker engine") from error
-        raise
+        return create_named(client, reaper)
+    except NameTaken as error:
+        raise EngineBusy(f"{REAPER_NAME} exists: another cluster runs on this Docker engine") from error
 
 
 def watching(reaper: Any) -> bool:
-    """Whether a reaper watches a live owner: it runs, or it was claimed a moment ago and is
-    about to start. (A running reaper whose owner died is reaping right now.)"""
+    """Whether a reaper watches its cluster's sessions: it runs, or it was claimed a moment ago and
+    is about to start. (A running reaper whose sessions all ended is reaping right now.)"""
     if reaper.status == "running":
         return True
     created = datetime.datetime.fromisoformat(reaper.attrs["Created"])
@@ -115,8 +113,8 @@ def wait_for_engine(client: docker.DockerClient, status: Status, timeout: float,
                 f"({error.__cause__}): {description}. "
                 "One engine runs one cluster at a time; wait for that session, or end it "
                 "(its cluster is removed within seconds of its end), or raise k8s_wait_timeout. "
-                "If its owner ran elsewhere (another PID namespace or host) and is gone: "
-                "`pytest-single-k8s down` (`down --all` if it is another user's)"
+                "A kept cluster stays until it is deleted: `pytest-single-k8s down` (`down --all` if it is "
+                "another user's)"
             ) from error
 
 

@@ -1,12 +1,7 @@
-"""Who owns a cluster: "HOST:PID:STARTTIME", recorded in its labels, and whose it is: the user
-(uid) whose process made it, recorded beside (`down` deletes the clusters of the user who runs it).
-
-STARTTIME (field 22 of /proc/PID/stat) tells a reused PID apart. Under
-pytest-xdist the owner is the controlling pytest process, which outlives every
-worker that uses the shared cluster. Whether the owner still lives is judged in
-one place only: the cluster's reaper (images/kubernetes/reaper/main.go), which
-gets the PID and start time and removes the cluster when the owner ends.
-"""
+"""Who made a cluster: "HOST:PID" of the process, recorded in its labels for humans, and whose it
+is: the user (uid) whose process made it, recorded beside (`down` deletes the clusters of the user
+who runs it). Whether a cluster is still used is not judged from these: its sessions hold leases
+on it (lease.py), which its reaper watches."""
 
 from __future__ import annotations
 
@@ -17,22 +12,8 @@ import socket
 from .labels import USER_LABEL
 
 
-def start_time(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields_after_name = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return fields_after_name[19]  # field 22 counted from the PID
-
-
-def owning_pid() -> int:
-    return os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-
-
 def current() -> str:
-    pid = owning_pid()
-    return f"{socket.gethostname()}:{pid}:{start_time(pid)}"
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def user() -> str:

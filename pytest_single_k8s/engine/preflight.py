@@ -63,7 +63,7 @@ def unseen(path: object) -> PreflightError:
     return PreflightError(
         f"the Docker engine does not see {path}, which this process made: pytest seems to run in a container "
         "whose files the engine cannot see (docker-outside-of-docker). The components mount that directory from "
-        "the engine's host, publish the apiserver on the host's loopback and watch this process from the host: "
+        "the engine's host and publish the apiserver on the host's loopback: "
         "run pytest on the engine's host, or point the tests at an existing cluster"
     )
 

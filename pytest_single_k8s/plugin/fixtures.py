@@ -106,7 +106,7 @@ def k8s_cluster(
         yield from _serving(pytestconfig, clusters[0], close=False)
     finally:
         shared.leave(clusters[0].close)  # the last worker out closes it
-        clusters[0].users.release()
+        clusters[0].release()
 
 
 def _serving(

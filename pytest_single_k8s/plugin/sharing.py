@@ -4,9 +4,9 @@ Workers agree through a file lock in the run's shared temporary directory: the
 first creates the cluster and records it in a state file, the others attach to
 it, each counts itself in, and the last one out deletes it. If the first fails,
 the failure is recorded instead and every other worker fails at once with the
-same message, rather than trying again in turn. The cluster's owner is the
-controlling pytest process (ownership.owning_pid), so its reaper does not fire
-while any worker still runs.
+same message, rather than trying again in turn. Each worker holds its own lease
+on the cluster (engine/lease.py), so its reaper does not fire while any worker
+still runs.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """Kubernetes' own conformance specs against a cluster of ours:
 
     python -m tests.conformance [--subset | --focus REGEX] [--budget MINUTES] [--procs N] [--version V]
+                                [--output DIR] [--prebuilt DIR]
 
 Builds e2e.test for the cluster's version (Go's caches kept, so once per version), makes the
 images the specs run (images.py), starts a throwaway cluster, runs the specs (by default every
 [Conformance] spec that is neither [Serial], [Slow] nor [Disruptive]; --subset: the fixed subset
 CI runs), deletes the cluster and prints passed, failed and skipped, with each failure's first
 lines and each skip's reason. Exits 0 when nothing failed. The run's directory keeps the log,
-ginkgo's JSON report and summary.json.
+ginkgo's JSON report and summary.json. --prebuilt runs where nothing can be built (a host
+matrix VM: `python -m tests.hosts c --conformance`) with what prepare() made elsewhere.
 """
 
 from __future__ import annotations
@@ -42,17 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=1, help="parallel e2e processes (default 1: in series)")
     parser.add_argument("--version", default="latest", help="the Kubernetes version, as --k8s-version takes it")
     parser.add_argument("--output", type=Path, help="the run's directory (default: a new temporary one)")
+    parser.add_argument(
+        "--prebuilt", type=Path, help="a directory with e2e.test and kubectl, and the e2e images loaded: nothing built"
+    )
     args = parser.parse_args(argv)
     status, client = Status(), connect()
     ours = Images.chosen(client, Wanted(version=args.version), status)
     ours.ensure()
     version = ours.versions.kubernetes
-    binaries = build.binaries(version, client, ours.ref("kubernetes"), status)
     directory = args.output or Path(tempfile.mkdtemp(prefix="pytest-single-k8s-conformance-"))
     directory.mkdir(parents=True, exist_ok=True)
     repo_list = e2e_images.repo_list(directory)
-    wanted = e2e_images.listed(binaries / "e2e.test", repo_list)
-    made, cannot = e2e_images.ensure(ours, wanted, binaries, build.module_dir(version), status)
+    if args.prebuilt:
+        binaries = args.prebuilt
+        made, cannot = e2e_images.present(client, e2e_images.listed(binaries / "e2e.test", repo_list))
+    else:
+        binaries, made, cannot = prepare(ours, repo_list, status)
     # The subset names its specs, one [Serial] among them (we run in series anyway).
     selection = Selection(specs.focus(specs.SUBSET), "Conformance") if args.subset else Selection(args.focus)
     candidates = selected(binaries, repo_list, dataclasses.replace(selection, not_here=True), directory)
@@ -72,6 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     print(f"the run's log, report and summary: {directory}")
     return 0 if results.passed and not results.failed else 1
+
+
+def prepare(ours: Images, repo_list: Path, status: Status) -> tuple[Path, dict[str, str], list[str]]:
+    """e2e.test, kubectl and the e2e images for the version of `ours`: the binaries' directory, the images
+    made (e2e name -> reference) and the references not made."""
+    version = ours.versions.kubernetes
+    binaries = build.binaries(version, ours.client, ours.ref("kubernetes"), status)
+    wanted = e2e_images.listed(binaries / "e2e.test", repo_list)
+    made, cannot = e2e_images.ensure(ours, wanted, binaries, build.module_dir(version), status)
+    return binaries, made, cannot
 
 
 def summary(results: Results, version: str, seconds: float, cannot: list[str]) -> str:

@@ -89,6 +89,19 @@ def ensure(
     return made, cannot
 
 
+def present(client: docker.DockerClient, wanted: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Where nothing is built (a VM loaded with what ensure() made elsewhere): the wanted images there, and not."""
+    made: dict[str, str] = {}
+    cannot = []
+    for ref in wanted:
+        try:
+            client.images.get(ref)
+            made[ref.removeprefix(f"{PREFIX}/").split(":")[0]] = ref
+        except docker.errors.ImageNotFound:
+            cannot.append(ref)
+    return made, cannot
+
+
 def _build(ours: Images, name: str, programs: Path, module: Path, status: Status, built: set[str]) -> str:
     """Build `name` (and its parents) once; its local reference. Docker's build cache makes a rebuild of the
     same inputs cheap."""

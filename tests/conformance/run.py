@@ -19,6 +19,7 @@ from pytest_single_k8s.common.progress import Status
 from . import specs
 
 FAILED = ("failed", "panicked", "timedout", "interrupted", "aborted")
+SPEC_ENDED = "•".encode()
 
 
 @dataclass
@@ -80,16 +81,16 @@ def run(
         ]  # fmt: skip
     env = {**os.environ, "KUBE_TEST_REPO_LIST": str(repo_list)}
     log = directory / "e2e.log"
-    with status.step(f"Running the e2e specs (log: {log})") as step, log.open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with status.step(f"Running the e2e specs (log: {log})") as step, log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert process.stdout is not None
         done = 0
-        for line in process.stdout:
-            output.write(line)
+        # Chunks, not lines: ginkgo marks each spec that ends with a "•", several on one line.
+        while chunk := os.read(process.stdout.fileno(), 65536):
+            output.write(chunk)
             output.flush()  # the log is there to be followed
-            if line.startswith(("•", "S [SKIPPED]", "• [FAILED]", "P [PENDING]")):
-                done += 1
-                step.update(f"{done} specs done")
+            done += chunk.count(SPEC_ENDED)
+            step.update(f"{done} specs done")
         process.wait()
     if not report.exists():
         raise RuntimeError(f"e2e.test exited {process.returncode} without a report; see {log}")

@@ -39,6 +39,23 @@ NOT_HERE = {
     "[MinimumKubeletVersion:1.37] [Conformance]": (
         "its pods use pull policy Always, and no registry serves the e2e images"
     ),
+    "[sig-network] HostPort validates that there is no conflict between pods with same hostPort but different hostIP "
+    "and protocol [LinuxOnly] [Conformance]": (
+        "cri-dockerd publishes host ports through Docker, which serves one on 127.0.0.1 by its userland proxy "
+        "without address translation; the kubelet's rule against incoming localnet connections then drops the "
+        "spec's connection from the node's address to it"
+    ),
+    **{
+        "[sig-node] Pod InPlace Resize Container burstable pods - extended "
+        f"{name} [MinimumKubeletVersion:1.34] [Conformance]": (
+            "cri-dockerd reports no container resources, and the kubelet then fills them from what it allocated, "
+            "with memory 0 for a container that asked for none"
+        )
+        for name in (
+            "resize with equivalents",
+            "6 containers - various operations performed (including adding limits and requests)",
+        )
+    },
 }
 
 

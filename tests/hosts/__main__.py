@@ -1,33 +1,44 @@
 """The host matrix: `python -m tests.hosts [CELL ...]` (default: every cell) boots each Debian VM,
 runs the example and a kubelet restart against a throwaway cluster inside, checks that nothing
-is left, and prints a table. The images are built (or found) here and loaded into each VM."""
+is left, and prints a table. The images are built (or found) here and loaded into each VM.
+With --conformance, each VM runs the conformance subset instead (tests/conformance)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from pytest_single_k8s.build.images import Images
 from pytest_single_k8s.build.recipes import NAMES
 from pytest_single_k8s.build.wanted import Wanted
 from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.engine.connection import connect
+from tests.conformance import images as e2e_images
+from tests.conformance.__main__ import prepare
 
 from . import disk, tools, vm
 from .cells import CELLS
 
 
-def run_cells(images: Images, names: list[str], say=print) -> list[vm.Result]:
-    """Boot each named cell with our images and its job; their results, in order."""
+def run_cells(images: Images, names: list[str], say=print, conformance: bool = False) -> list[vm.Result]:
+    """Boot each named cell with our images and its job; their results, in order. With `conformance`,
+    the job is the conformance subset (tests/conformance), with e2e.test and its images made here."""
     tools.ensure(say)
     images.ensure()
-    saved = vm.saved_images(images.client, [images.ref(name) for name in NAMES])
+    refs, e2e = [images.ref(name) for name in NAMES], None
+    if conformance:
+        with tempfile.TemporaryDirectory() as scratch:
+            e2e, made, _ = prepare(images, e2e_images.repo_list(Path(scratch)), Status())
+        refs += list(made.values())
+    saved = vm.saved_images(images.client, refs)
     results = []
     for name in names:
         cell = CELLS[name]
         built = disk.ensure(cell, say)
         say(f" • cell {name}: booting Debian {cell.debian} ({vm.accelerator()}) and running the job ...")
-        result = vm.run(cell, built, saved, images.versions.kubernetes)
+        result = vm.run(cell, built, saved, images.versions.kubernetes, e2e=e2e)
         say(f" {'✓' if result.passed else '✗'} cell {name}: {result.summary} [{result.seconds:.0f}s]")
         results.append(result)
     return results
@@ -57,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("cells", nargs="*", help=f"cells to run, of {', '.join(CELLS)} (default: all)")
     parser.add_argument("--k8s-version", default="latest")
     parser.add_argument("--logs", action="store_true", help="print each cell's whole log")
+    parser.add_argument(
+        "--conformance", action="store_true", help="run the conformance subset in each cell instead of the example"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.cells if name not in CELLS]
     if unknown:
         parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(CELLS)}")
     images = Images.chosen(connect(), Wanted(version=args.k8s_version), Status())
-    results = run_cells(images, args.cells or list(CELLS))
+    results = run_cells(images, args.cells or list(CELLS), conformance=args.conformance)
     for result in results:
         if args.logs or not result.passed:
             print(f"\n--- cell {result.cell.name} ---\n{result.log}\n")

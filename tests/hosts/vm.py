@@ -66,8 +66,9 @@ def saved_images(client: docker.DockerClient, refs: list[str]) -> Path:
     return folder
 
 
-def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 3600) -> Result:
-    """Boot the cell with a throwaway overlay of its disk, run the job, read its report."""
+def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 3600, e2e: Path | None = None) -> Result:
+    """Boot the cell with a throwaway overlay of its disk, run the job, read its report. With `e2e`
+    (e2e.test and kubectl), the job is the conformance subset."""
     if shutil.which(QEMU) is None:
         raise SystemExit(f"the host matrix needs {QEMU}: apt-get install qemu-system-x86")
     result = Result(cell)
@@ -79,6 +80,8 @@ def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 360
         versions = cache_dir() / "kubernetes-versions.json"
         if versions.exists():  # the VM has no network: the proxy's list comes along
             shutil.copy(versions, job / "cache" / versions.name)
+        if e2e is not None:
+            shutil.copytree(e2e, job / "e2e", ignore=shutil.ignore_patterns("ginkgo"))
         shares = {"checkout": (CHECKOUT, True), "job": (job, False), "images": (images, True)}
         virtfs = [
             ["-virtfs", f"local,path={path},mount_tag={tag},security_model=none" + (",readonly=on" if ro else "")]

@@ -46,11 +46,13 @@ def test_holds_the_cluster(k8s_cluster):
 """
 
 
-def start_inner(pytester, k8s_images, hold, *args):
+def start_inner(pytester, k8s_images, hold, *args, wrapper=()):
+    """A session that holds its cluster for `hold` seconds; `wrapper` runs it (e.g. in namespaces of its own)."""
     pytester.makepyfile(LONG_TEST)
     env = {**os.environ, "HOLD_SECONDS": str(hold)}
     return subprocess.Popen(
         [
+            *wrapper,
             sys.executable,
             "-m",
             "pytest",

@@ -46,7 +46,7 @@ def test_seven_components_and_the_network_holder_all_labelled():
 
 def test_the_reaper_says_whose_the_cluster_is_as_every_component_does():
     kept_plan = plan(keep=True)
-    reaper = specs.reaper(kept_plan, 1, "2", {"stages": []})
+    reaper = specs.reaper(kept_plan, {"stages": []})
     assert reaper.labels == {labels.REAPER_LABEL: "abcd1234", **kept_plan.whose()}
     assert kept_plan.labels(c.ETCD).items() >= kept_plan.whose().items()
     assert kept_plan.whose()[labels.USER_LABEL] == "1000"

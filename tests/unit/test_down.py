@@ -9,7 +9,6 @@ from pytest_single_k8s.cli import main
 from pytest_single_k8s.cluster import kept, reaping
 from pytest_single_k8s.engine import ownership
 from pytest_single_k8s.engine.labels import KEPT_LABEL, OWNER_LABEL, USER_LABEL
-from pytest_single_k8s.errors import SingleK8sError
 
 NOBODY = 65534  # another user, as on Debian
 FOUND = {
@@ -59,21 +58,10 @@ def test_down_asks_for_all_only_with_all(monkeypatch, capsys, arguments, everyon
     assert capsys.readouterr().out == "no cluster on this engine\n"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="makes a directory another user's, as root")
-@pytest.mark.parametrize("use", ["hold", "take"])
-def test_another_users_kept_cluster_is_said_to_be_theirs_not_a_permission_error(tmp_path, monkeypatch, use):
-    place = tmp_path / "pytest-single-k8s-abcd1234-x"
-    place.mkdir(mode=0o700)
-    os.chown(place, NOBODY, NOBODY)
-
-    def refused(path, mode):  # what a user who is not root meets in another user's 0700 directory
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr(kept, "open", refused, raising=False)
-    with pytest.raises(SingleK8sError) as said:
-        getattr(kept.Users(place), use)()
-    assert str(said.value) == (
-        f"the kept cluster in {place} is user {ownership.user_name(NOBODY)}'s: you can neither attach to it nor "
-        "delete it (its directory is theirs), and one Docker engine runs one cluster at a time. Ask them to delete "
-        "it (`pytest-single-k8s down`), or delete it yourself with `pytest-single-k8s down --all`"
+def test_another_users_kept_cluster_is_said_to_be_theirs():
+    labels = {USER_LABEL: str(NOBODY), OWNER_LABEL: "h:1"}
+    assert kept.not_yours("abcd1234", labels) == (
+        f"the kept cluster abcd1234 is user {ownership.user_name(NOBODY)}'s: you can neither attach to it nor "
+        "delete it, and one Docker engine runs one cluster at a time. Ask them to delete it (`pytest-single-k8s "
+        "down`), or delete it yourself with `pytest-single-k8s down --all`"
     )

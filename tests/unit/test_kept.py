@@ -1,4 +1,4 @@
-"""Kept clusters: the settings' fingerprint, the users lock, the words for a difference; the report's error lines."""
+"""Kept clusters: the settings' fingerprint, the words for a difference; the report's error lines."""
 
 import dataclasses
 import json
@@ -6,8 +6,7 @@ import json
 import pytest
 
 from pytest_single_k8s.cluster import diagnostics, kept, specs
-from pytest_single_k8s.engine.labels import KEPT_LABEL
-from pytest_single_k8s.errors import EngineBusy
+from pytest_single_k8s.engine.labels import KEPT_LABEL, LEASE_LABEL
 
 from .test_components import plan
 
@@ -29,26 +28,6 @@ def test_only_a_kept_plan_labels_its_containers_as_kept():
     assert KEPT_LABEL not in plan().labels("kubelet")
     kept_plan = plan(keep=True)
     assert kept_plan.labels("kubelet")[KEPT_LABEL] == kept_plan.fingerprint()
-
-
-def test_users_share_the_lock_and_a_deleter_needs_it_alone(tmp_path):
-    first, second, deleter = kept.Users(tmp_path), kept.Users(tmp_path), kept.Users(tmp_path)
-    first.hold()
-    second.hold()
-    with pytest.raises(EngineBusy, match="is in use by another session"):
-        deleter.take()
-    first.release()
-    second.release()
-    deleter.take()
-    with pytest.raises(EngineBusy, match="is being deleted by another session"):
-        first.hold()
-    deleter.release()
-    first.hold()
-
-
-def test_a_gone_cluster_cannot_be_held(tmp_path):
-    with pytest.raises(EngineBusy, match="is gone"):
-        kept.Users(tmp_path / "gone").hold()
 
 
 def test_the_state_round_trips_and_a_missing_one_reads_as_none(tmp_path):
@@ -98,8 +77,8 @@ def test_a_spent_budget_leaves_the_rest_out_and_a_failing_step_is_said():
     assert budget.run("the events", lambda: "never").startswith("(left out: ")
 
 
-def test_a_kept_clusters_reaper_watches_no_owner():
-    for keep, pid in ((False, 123), (True, 0)):
-        spec = specs.reaper(plan(keep=keep), 123, "456", {"stages": []})
-        assert json.loads(spec.command[1])["owner"]["pid"] == pid
+def test_a_kept_clusters_reaper_watches_no_lease():
+    for keep, leases in ((False, f"{LEASE_LABEL}=abcd1234"), (True, "")):
+        spec = specs.reaper(plan(keep=keep), {"stages": []})
+        assert json.loads(spec.command[1])["leases"] == leases
         assert (KEPT_LABEL in spec.labels) is keep

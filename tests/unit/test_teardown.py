@@ -1,5 +1,6 @@
 """The one teardown plan: its order, its path check, and its executor against a recording fake engine."""
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -94,12 +95,15 @@ def test_the_plan_removes_node_agents_then_pods_and_the_rest_then_cleans_the_hos
         ({"label": [ours]},),
         (),
         ({"label": [f"{labels.HELPER_LABEL}=abcd1234"]}, {"label": [f"{labels.REAPER_LABEL}=abcd1234"]}),
+        # Sessions' leases after the reaper: it would take their end for a crash and tear down too.
+        ({"label": [f"{labels.LEASE_LABEL}=abcd1234"]},),
     ]
+    assert [stage.releases_engine for stage in stages] == [False, False, False, True, False]
     # This cluster's pods only: their sandboxes run the image that carries its id.
-    assert [stage.pods_of for stage in stages] == [(), ({"label": [ours, labels.POD_UID_LABEL]},), (), ()]
-    assert [stage.images for stage in stages] == [(), ({"label": [ours]},), (), ()]
+    assert [stage.pods_of for stage in stages] == [(), ({"label": [ours, labels.POD_UID_LABEL]},), (), (), ()]
+    assert [stage.images for stage in stages] == [(), ({"label": [ours]},), (), (), ()]
     cleanup = ("with-host-iptables", "host-cleanup", DIRECTORY, "abcd1234")
-    assert [stage.host for stage in stages] == [(), (), cleanup, ()]
+    assert [stage.host for stage in stages] == [(), (), cleanup, (), ()]
     assert stages[2].holding == "abcd1234"
     assert stages[2].host_not_holding == (*cleanup, "--directory-only")
     assert teardown.plan("abcd1234", DIRECTORY_PATH, holding="ef567890")[2].holding == "ef567890"
@@ -109,7 +113,7 @@ def test_the_reaper_gets_the_same_plan_as_json():
     stages = teardown.plan("abcd1234", DIRECTORY_PATH)
     record = teardown.record("abcd1234", DIRECTORY, "k:1", {labels.OWNER_LABEL: "h:1:2", "io.kubernetes.x": "y"})
     as_json = json.loads(json.dumps(teardown.as_json(stages, record)))
-    fields = ("remove", "pods_of", "pod_label", "images", "host", "holding", "host_not_holding")
+    fields = [field.name for field in dataclasses.fields(teardown.Stage)]
     assert [tuple(_tuple(s[field]) for field in fields) for s in as_json["stages"]] == [
         tuple(_tuple(getattr(stage, field)) for field in fields) for stage in stages
     ]
@@ -136,6 +140,7 @@ def _engine_with_a_cluster(**reaper_labels):
     engine.add("kubelet", **cluster, **{labels.COMPONENT_LABEL: KUBELET})
     engine.add("kube-proxy", **cluster, **{labels.COMPONENT_LABEL: PROXY})
     engine.add("apiserver", **cluster, **{labels.COMPONENT_LABEL: "kube-apiserver"})
+    engine.add("a-session-s-lease", **{labels.LEASE_LABEL: "abcd1234"})
     engine.add(labels.REAPER_NAME, **{labels.REAPER_LABEL: "abcd1234", **reaper_labels})
     return engine
 
@@ -181,8 +186,8 @@ def test_each_group_is_listed_only_when_its_turn_comes(monkeypatch, tmp_path):
     removed = [name for kind, name in engine.events if kind == "remove"]
     assert set(removed[:2]) == {"kubelet", "kube-proxy"}
     # A sandbox matches both as this cluster's container and as its pod's: removed twice, at once.
-    assert set(removed[2:-1]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod", "apiserver"}
-    assert removed[-1] == labels.REAPER_NAME
+    assert set(removed[2:-2]) == {"old-sandbox", "old-pod", "late-sandbox", "late-pod", "apiserver"}
+    assert removed[-2:] == [labels.REAPER_NAME, "a-session-s-lease"]  # the lock, then the sessions' leases
     assert host_calls == [["with-host-iptables", "host-cleanup", str(cluster_dir), "abcd1234"]]
     assert set(engine.containers_by_name) == {"other-sandbox", "other-pod", "foreign-sandbox", "foreign-pod"}
     assert set(engine.images.by_id) == {"pause-image"}
@@ -272,7 +277,7 @@ def test_the_path_check_refuses_dot_dot_and_foreign_paths(path):
 
 
 def test_a_foreign_directory_gets_no_host_clean_up_but_the_containers_still_go(monkeypatch):
-    assert [stage.host for stage in teardown.plan("abcd1234", None)] == [(), (), (), ()]
+    assert [stage.host for stage in teardown.plan("abcd1234", None)] == [(), (), (), (), ()]
     engine = FakeEngine()
     engine.add("apiserver", **{labels.CLUSTER_LABEL: "abcd1234", labels.COMPONENT_LABEL: "kube-apiserver"})
     host_calls = []
@@ -281,3 +286,15 @@ def test_a_foreign_directory_gets_no_host_clean_up_but_the_containers_still_go(m
         teardown.execute(engine, "abcd1234", "/tmp/../etc/pytest-single-k8s-x", "k:1")
     assert engine.containers_by_name == {}
     assert host_calls == []  # nothing unmounted or deleted under a path that is not ours
+
+
+def test_ctrl_c_during_a_teardown_leaves_the_record_and_still_releases_the_engine(monkeypatch, tmp_path):
+    engine = _engine_with_a_cluster()
+
+    def interrupted(*args, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(teardown, "run_script", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        teardown.execute(engine, "abcd1234", tmp_path / "pytest-single-k8s-abcd1234-x", "k:1")
+    assert set(engine.containers_by_name) == {"pytest-single-k8s-abcd1234-leftovers"}

@@ -1,32 +1,36 @@
-// Command reaper deletes a cluster whose owner process ended without doing so
-// (SIGKILL, a crash). It runs in a privileged container with the host's PID and
-// network namespaces and the Docker socket, started with the cluster.
+// Command reaper deletes a cluster once no session holds a lease on it and the last
+// one ended without deleting it (SIGKILL, a crash, a lost connection to a remote
+// engine). It runs in a privileged container with the host's PID and network
+// namespaces and the Docker socket, started with the cluster. A lease is a container
+// that runs for as long as its session holds a connection to it
+// (pytest_single_k8s/engine/lease.py): the engine itself tells whether a session
+// lives, wherever it runs.
 //
 // Its one argument is a JSON plan made by the Python side, which is the only
 // place that knows names and order (pytest_single_k8s/cluster/teardown.py):
 //
-//	{"owner": {"pid": 123, "start_time": "456"},
+//	{"leases": "KEY=CLUSTER",
 //	 "lock": {"name": CONTAINER, "label": KEY},
 //	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...], "pod_label": KEY,
 //	                          "images": [FILTERS...], "host": [ARGV...], "holding": ID,
-//	                          "host_not_holding": [ARGV...], "host_timeout": SECONDS}, ...],
+//	                          "host_not_holding": [ARGV...], "host_timeout": SECONDS,
+//	                          "releases_engine": BOOL}, ...],
 //	              "record": {"name": NAME, "image": IMAGE, "labels": {...}, "command": [ARGV...]}}}
 //
-// A kept cluster has no owner (pid 0): the reaper then only holds the engine
+// A kept cluster's reaper watches no leases (""): it only holds the engine
 // until `down` or a session with other settings deletes the cluster.
 //
-// Otherwise it waits while the owner lives (its PID with the same start time, field 22 of
-// /proc/PID/stat, so that a reused PID does not count), then runs the stages in
-// order: it removes every container that matches each Docker filter of
+// Otherwise it waits until a lease (a running container with the label "leases")
+// has been seen and none runs any more, then runs the stages in order: it removes every container that matches each Docker filter of
 // "remove", and every container whose label KEY has a value that a container
 // matching a filter of "pods_of" has (a pod's containers, found by its
 // sandbox), all listed only when their stage comes; then the images that match
 // "images"; then it runs the host command, or "host_not_holding" instead when the
 // engine lock (the container named by "lock", whose label KEY names its cluster)
 // is not held by "holding". Every stage runs even if an earlier one failed; if
-// one did, the record container is created (never started) before the last stage,
-// which removes the reaper itself, so that the cluster stays findable. The reaper
-// is the one judge of owner liveness.
+// one did, the record container is created (never started) before the stage that
+// "releases_engine" (it removes the reaper itself), so that the cluster stays findable. The reaper
+// is the one judge of whether a cluster is still used.
 package main
 
 import (
@@ -55,6 +59,8 @@ type stage struct {
 	Host           []string  `json:"host"`
 	Holding        string    `json:"holding"`
 	HostNotHolding []string  `json:"host_not_holding"`
+	// ReleasesEngine marks the stage that removes this container, which holds the engine.
+	ReleasesEngine bool `json:"releases_engine"`
 	// HostTimeout bounds the host command in seconds, so that a hung clean-up cannot hold the engine lock forever.
 	HostTimeout float64 `json:"host_timeout"`
 }
@@ -72,11 +78,8 @@ type record struct {
 }
 
 type plan struct {
-	Owner struct {
-		PID       int    `json:"pid"`
-		StartTime string `json:"start_time"`
-	} `json:"owner"`
-	Lock struct {
+	Leases string `json:"leases"`
+	Lock   struct {
 		Name  string `json:"name"`
 		Label string `json:"label"`
 	} `json:"lock"`
@@ -103,27 +106,17 @@ func main() {
 		fmt.Fprintf(os.Stderr, "reaper: bad plan: %v\n", err)
 		os.Exit(2)
 	}
-	if p.Owner.PID == 0 {
+	if p.Leases == "" {
 		fmt.Println("reaper: a kept cluster; holding the engine until it is deleted")
 		hold()
 	}
-	if !alive(p.Owner.PID, p.Owner.StartTime) {
-		// The owner runs in another PID namespace: hold the engine (this
-		// container's name is its lock) without watching; `down` or the
-		// owner's next session deletes the cluster.
-		fmt.Fprintf(os.Stderr, "reaper: cannot see process %d with start time %s; holding the engine without watching\n",
-			p.Owner.PID, p.Owner.StartTime)
-		hold()
-	}
-	for alive(p.Owner.PID, p.Owner.StartTime) {
-		time.Sleep(250 * time.Millisecond)
-	}
-	fmt.Println("reaper: the owner ended without deleting its cluster; removing it")
+	waitForLeases(p.Leases)
+	fmt.Println("reaper: no session holds the cluster and none deleted it; removing it")
 	stages := p.Teardown.Stages
 	failed := false
-	for i, s := range stages {
-		if i == len(stages)-1 && failed {
-			// The last stage removes this container: keep the cluster findable first.
+	for _, s := range stages {
+		if s.ReleasesEngine && failed {
+			// This stage removes this container: keep the cluster findable first.
 			if err := create(p.Teardown.Record); err != nil {
 				fmt.Fprintf(os.Stderr, "reaper: %v\n", err)
 			}
@@ -138,17 +131,26 @@ func main() {
 	}
 }
 
-// alive tells whether process pid runs with the given start time (a zombie has ended).
-func alive(pid int, startTime string) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
+// waitForLeases returns once a lease with the label has been seen running and none runs
+// any more, or when none has run within leaseGrace of the start (its session died first).
+func waitForLeases(label string) {
+	started, seen := time.Now(), false
+	running := filters{"label": {label}, "status": {"running"}}
+	for {
+		leases, err := list(running)
+		switch {
+		case err != nil: // the engine did not answer: ask again, never reap on a doubt
+		case len(leases) > 0:
+			seen = true
+		case seen || time.Since(started) > leaseGrace:
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
-	// "PID (COMM) STATE ...": the command may hold spaces and parentheses.
-	text := string(stat)
-	fields := strings.Fields(text[strings.LastIndexByte(text, ')')+1:])
-	return len(fields) > 19 && fields[19] == startTime && fields[0] != "Z" && fields[0] != "X"
 }
+
+// leaseGrace is how long a new cluster's session has to take its lease (it does so at once).
+const leaseGrace = 2 * time.Minute
 
 // hold waits until the container is stopped.
 func hold() {
