@@ -51,7 +51,6 @@ from .names import (
     PROXY,
     RECORD,
     SCHEDULER,
-    SERVICE_CIDR,
 )
 from .plan import ClusterPlan
 
@@ -83,14 +82,12 @@ def create_cluster(
         return engine
     cluster = Cluster(client, plan, status, created_clock=clock, ready_timeout=ready_timeout)
     try:
-        # The claim held at once: started, the reaper keeps the engine (a claim never started looks stale
-        # after a while) and deletes the cluster should this session end without doing so, which the
-        # session's lease tells it.
-        parallel([functools.partial(_start_reaper, engine), cluster.hold])
-        # Only now that the engine is ours: what dead sessions left, then whether another Kubernetes is here.
-        reaping.reap_abandoned(client, status, holding=plan.cluster_id)
-        pods.refuse_foreign(client)
-        directory.make(plan.directory, plan.cluster_id)
+        # The claim held at once, beside the rest: started, the reaper keeps the engine (a claim never
+        # started looks stale after a while) and deletes the cluster should this session end without doing
+        # so, which the session's lease tells it. Only now that the engine is ours: what dead sessions left,
+        # then whether another Kubernetes is here.
+        with status.step("Preparing network and certificates"):
+            parallel([functools.partial(_start_reaper, engine), cluster.hold, functools.partial(_network, cluster)])
         _start(cluster)
         kept.write_state(plan.directory, cluster.state())
     except BaseException:
@@ -163,20 +160,28 @@ def plan_cluster(
     )
 
 
+def _network(cluster: Cluster) -> None:
+    """What dead sessions left goes and another Kubernetes is refused; then the cluster's directory, its
+    network holder (the plan learns its address and the apiserver's port), certificates and configs."""
+    client = cluster.docker
+    reaping.reap_abandoned(client, cluster.status, holding=cluster.plan.cluster_id)
+    pods.refuse_foreign(client)
+    directory.make(cluster.plan.directory, cluster.plan.cluster_id)
+    _run(client, specs.network(cluster.plan))
+    network = cluster.container(NETWORK)
+    network.reload()
+    if not network.attrs["State"]["Running"]:
+        raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
+    settings = network.attrs["NetworkSettings"]
+    cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
+    cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
+    certificates.write(plan, cluster.server)
+    for name, text in configs.files(plan).items():
+        Path(plan.etc(name)).write_text(text)
+
+
 def _start(cluster: Cluster) -> None:
-    client, status = cluster.docker, cluster.status
-    with status.step("Preparing network and certificates"):
-        _run(client, specs.network(cluster.plan))
-        network = cluster.container(NETWORK)
-        network.reload()
-        if not network.attrs["State"]["Running"]:
-            raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
-        settings = network.attrs["NetworkSettings"]
-        cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
-        cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
-        certificates.write(plan, cluster.server)
-        for name, text in configs.files(plan).items():
-            Path(plan.etc(name)).write_text(text)
+    client, status, plan = cluster.docker, cluster.status, cluster.plan
     components = specs.components(plan)
     readiness = cluster.readiness()
     with status.step(f"Starting Kubernetes {plan.version}: {', '.join(COMPONENTS)}"):
@@ -243,10 +248,9 @@ def _start_reaper(reaper: Any) -> None:
 
 def _prepare_host(cluster: Cluster) -> None:
     """host-prepare: the engine must see our directory and no other Kubernetes may run on its host;
-    the kubelet's root shared; bridged traffic through netfilter; the Service network fenced
-    (images/kubernetes/host-prepare)."""
+    the kubelet's root shared; bridged traffic through netfilter (images/kubernetes/host-prepare)."""
     plan = cluster.plan
-    command = ["with-host-iptables", "host-prepare", str(plan.directory), plan.cluster_id, plan.pod_cidr, SERVICE_CIDR]
+    command = ["host-prepare", str(plan.directory), plan.cluster_id]
     try:
         run_script(
             cluster.docker,

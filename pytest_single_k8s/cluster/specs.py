@@ -283,7 +283,15 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
         plan,
         PROXY,
         "kubernetes",
-        ["with-host-iptables", "kube-proxy", f"--config={plan.etc('kube-proxy.json')}"],
+        # The host's iptables backend; the Service network fenced (images/kubernetes/service-fence).
+        [
+            "with-host-iptables",
+            "service-fence",
+            plan.pod_cidr,
+            SERVICE_CIDR,
+            "kube-proxy",
+            f"--config={plan.etc('kube-proxy.json')}",
+        ],
         network_mode="host",
         privileged=True,
         reads=(configs.proxy(plan),),

@@ -26,7 +26,7 @@ STUBS = {
     "modprobe": 'echo "modprobe $*" >>"$FAKE/calls"',
     "systemctl": "exit 3",
     "mount": 'echo "mount $*" >>"$FAKE/calls"',
-    "iptables": 'echo "iptables $*" >>"$FAKE/calls"',
+    "iptables": 'echo "iptables $*" >>"$FAKE/calls"; [[ " $* " != *" -C "* ]]',  # no rule is there yet
 }
 
 
@@ -224,33 +224,42 @@ def test_host_prepare_refuses_a_host_where_another_kubernetes_runs_before_touchi
     (root / "proc" / "812").mkdir()
     (root / "proc" / "812" / "comm").write_text("kubelet\n")
     path = cluster_directory(root, "abcd1234")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", "172.17.0.0/16", "10.96.0.0/16")
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
     assert result.returncode == 4
     assert "another Kubernetes runs on this host: kubelet (pid 812)" in result.stderr
     assert not (path / "host-state").exists()  # nothing changed, so host-cleanup leaves the host alone
 
 
-def test_host_prepare_shares_the_kubelet_s_root_and_fences_the_service_network(host):
+def test_host_prepare_shares_the_kubelet_s_root_and_changes_no_netfilter_setting_already_on(host):
     root, run = host
     for family in ("iptables", "ip6tables"):
         (root / "proc" / "sys" / "net" / "bridge" / f"bridge-nf-call-{family}").write_text("1\n")
     path = cluster_directory(root, "abcd1234")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", "172.17.0.0/16", "10.96.0.0/16")
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
     assert result.returncode == 0, result.stderr
     calls = (root / "calls").read_text().splitlines()
-    assert calls[:2] == [f"mount --bind {path}/kubelet {path}/kubelet", f"mount --make-rshared {path}/kubelet"]
-    # A pod's packet to a Service address kube-proxy did not translate is refused, not sent off this host.
-    fence = [call for call in calls if call.startswith("iptables")]
-    assert fence[-1] == "iptables -w 5 -I FORWARD -j KUBE-SERVICE-FENCE"
-    assert all("-s 172.17.0.0/16 -d 10.96.0.0/16" in rule for rule in fence[1:-1])
-    assert all("! --ctstate DNAT -j REJECT" in rule for rule in fence[1:-1])
-    assert (path / "host-state").read_text() == ""  # nothing of netfilter's settings needed changing
+    assert calls == [f"mount --bind {path}/kubelet {path}/kubelet", f"mount --make-rshared {path}/kubelet"]
+    assert (path / "host-state").read_text() == ""  # made: host-cleanup may undo host-wide changes
+
+
+def test_service_fence_refuses_untranslated_service_traffic_of_pods_then_runs_kube_proxy(host):
+    root, run = host
+    result = run(str(SCRIPTS / "service-fence"), "172.17.0.0/16", "10.96.0.0/16", "echo", "kube-proxy runs")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "kube-proxy runs\n"
+    calls = (root / "calls").read_text().splitlines()
+    assert calls[0] == "iptables -w 5 -N KUBE-SERVICE-FENCE"
+    rules = [call for call in calls if " -A KUBE-SERVICE-FENCE " in call]
+    assert len(rules) == 2
+    assert all("-s 172.17.0.0/16 -d 10.96.0.0/16 " in rule for rule in rules)
+    assert all("-m conntrack ! --ctstate DNAT -j REJECT" in rule for rule in rules)
+    assert calls[-1] == "iptables -w 5 -I FORWARD -j KUBE-SERVICE-FENCE"  # once: -C found no jump yet
 
 
 def test_host_prepare_refuses_a_directory_the_engine_does_not_see_as_the_cluster_s(host):
     root, run = host
     path = cluster_directory(root, "abcd1234", marker="ef567890")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", "172.17.0.0/16", "10.96.0.0/16")
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
     assert result.returncode == 3
     assert "does not see" in result.stderr
 
