@@ -166,7 +166,8 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
         started = time.monotonic()
         certificates.write(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
         for command in (
-            [str(binaries / "etcd"), *specs.etcd(plan).command[1:]],
+            # Its data in the cluster's directory, which goes at the end, not the container's path.
+            [str(binaries / "etcd"), *specs.etcd(plan).command[1:], f"--data-dir={plan.directory / 'etcd'}"],
             [str(binaries / "kube-apiserver"), *specs.apiserver(plan).command[1:], "--bind-address=127.0.0.1"],
         ):
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

@@ -23,7 +23,6 @@ import os
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -87,8 +86,10 @@ def create_cluster(
         # so, which the session's lease tells it. Only now that the engine is ours: what dead sessions left,
         # then whether another Kubernetes is here.
         with status.step("Preparing network and certificates"):
-            parallel([functools.partial(_start_reaper, engine), cluster.hold, functools.partial(_network, cluster)])
-        _start(cluster)
+            _, _, files = parallel(
+                [functools.partial(_start_reaper, engine), cluster.hold, functools.partial(_network, cluster)]
+            )
+        _start(cluster, files)
         kept.write_state(plan.directory, cluster.state())
     except BaseException:
         status.info(" • Deleting the failed cluster ...")
@@ -160,9 +161,10 @@ def plan_cluster(
     )
 
 
-def _network(cluster: Cluster) -> None:
+def _network(cluster: Cluster) -> dict[str, bytes]:
     """What dead sessions left goes and another Kubernetes is refused; then the cluster's directory, its
-    network holder (the plan learns its address and the apiserver's port), certificates and configs."""
+    network holder (the plan learns its address and the apiserver's port); the certificates and configs
+    the components get (path -> content)."""
     client = cluster.docker
     reaping.reap_abandoned(client, cluster.status, holding=cluster.plan.cluster_id)
     pods.refuse_foreign(client)
@@ -175,14 +177,13 @@ def _network(cluster: Cluster) -> None:
     settings = network.attrs["NetworkSettings"]
     cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
     cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
-    certificates.write(plan, cluster.server)
-    for name, text in configs.files(plan).items():
-        Path(plan.etc(name)).write_text(text)
+    issued = certificates.write(plan, cluster.server)
+    return {**issued.files, **{plan.etc(name): text.encode() for name, text in configs.files(plan).items()}}
 
 
-def _start(cluster: Cluster) -> None:
+def _start(cluster: Cluster, files: dict[str, bytes]) -> None:
     client, status, plan = cluster.docker, cluster.status, cluster.plan
-    components = specs.components(plan)
+    components = specs.components(plan, files)
     readiness = cluster.readiness()
     with status.step(f"Starting Kubernetes {plan.version}: {', '.join(COMPONENTS)}"):
         # The kubelet retries until the apiserver answers, as it does under kubeadm's static pods. It waits

@@ -11,7 +11,7 @@ from ..errors import SingleK8sError
 
 PREFIX = "pytest-single-k8s-"  # cluster directories are made in the temporary directory with it
 VOLUMES = "volumes"  # the storage addon's provisioned volumes: removed with the directory
-SUBDIRECTORIES = ("pki", "etc", "etcd", "kubelet", "pod-logs", "cri-dockerd", VOLUMES)
+SUBDIRECTORIES = ("pki", "kubelet", "pod-logs", "cri-dockerd", VOLUMES)
 MARKER = "cluster-id"  # holds the cluster id; images/kubernetes/host-lib checks it before any change under DIR
 
 

@@ -43,6 +43,7 @@ class Pki:
     directory: Path
     ca_key: ec.EllipticCurvePrivateKey = field(init=False)
     ca_cert: x509.Certificate = field(init=False)
+    files: dict[str, bytes] = field(init=False, default_factory=dict)  # every file written, by path
 
     def __post_init__(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -121,6 +122,7 @@ class Pki:
 
     def _write(self, name: str, content: bytes) -> None:
         path = self.path(name)
+        self.files[str(path)] = content
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(content)

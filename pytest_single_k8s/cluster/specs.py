@@ -3,14 +3,14 @@ network holder and the reaper. Every unusual flag carries one comment saying why
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
+from collections.abc import Mapping
 from typing import Any
 
 from ..engine.containers import ContainerSpec
 from ..engine.labels import LEASE_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
-from . import configs
 from .certificates import FRONT_PROXY_CLIENT
 from .directory import VOLUMES
 from .host import MODULES
@@ -33,8 +33,11 @@ from .names import (
 from .plan import ClusterPlan
 
 
-def components(plan: ClusterPlan) -> dict[str, ContainerSpec]:
-    """Every component's container (and the network holder), by component."""
+def components(plan: ClusterPlan, files: Mapping[str, bytes] | None = None) -> dict[str, ContainerSpec]:
+    """Every component's container (and the network holder), by component. Each gets, of `files` (path
+    -> content: keys, certificates, kubeconfigs, configs), those its command or environment names and
+    those that these name in turn: its own keys and the CA's certificate, never another's key (the
+    CA's key is not even written: pki.py)."""
     specs = [
         network(plan),
         etcd(plan),
@@ -45,37 +48,33 @@ def components(plan: ClusterPlan) -> dict[str, ContainerSpec]:
         proxy(plan),
         kubectl(plan),
     ]
-    return {spec.component: spec for spec in specs}
+    files = files or {}
+    return {
+        spec.component: dataclasses.replace(spec, files=named(files, spec.command, spec.environment)) for spec in specs
+    }
 
 
-def _spec(
-    plan: ClusterPlan,
-    component: str,
-    image: str,
-    command: list[str],
-    volumes: list[str] | None = None,
-    reads: tuple[dict[str, Any], ...] = (),
-    **options,
-) -> ContainerSpec:
-    """A component's container; it mounts the files of pki/ that its command, its environment or the
-    configurations it `reads` name (_keys)."""
+def named(files: Mapping[str, bytes], *texts: object) -> dict[str, bytes]:
+    """The files among `files` that the texts name, and the ones those files name in turn."""
+    chosen: dict[str, bytes] = {}
+    pending = [json.dumps(texts)]
+    while pending:
+        text = pending.pop()
+        for path, content in files.items():
+            if path not in chosen and path in text:
+                chosen[path] = content
+                pending.append(content.decode(errors="replace"))
+    return chosen
+
+
+def _spec(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
     return ContainerSpec(
         plan.container_name(component),
         plan.images[image],
         [*command, *plan.extra_args.get(component, ())],
         plan.labels(component),
-        volumes=[*_keys(plan, command, options.get("environment"), *reads), *(volumes or [])],
         **options,
     )
-
-
-def _keys(plan: ClusterPlan, *named: object) -> list[str]:
-    """Read-only mounts of exactly the files of pki/ that a component's command or configuration names:
-    its own keys, certificates and kubeconfig and the CA's certificate, never another's key (the CA's
-    key is not even written: pki.py)."""
-    folder = re.escape(str(plan.directory / "pki"))
-    files = sorted(set(re.findall(folder + r"/[\w.-]+", json.dumps(named))))
-    return [f"{file}:{file}:ro" for file in files]
 
 
 def _in_network(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
@@ -96,7 +95,6 @@ def network(plan: ClusterPlan) -> ContainerSpec:
 
 
 def etcd(plan: ClusterPlan) -> ContainerSpec:
-    data = plan.directory / "etcd"
     return _in_network(
         plan,
         ETCD,
@@ -104,7 +102,7 @@ def etcd(plan: ClusterPlan) -> ContainerSpec:
         [
             "etcd",
             "--name=pytest-single-k8s",
-            f"--data-dir={data}",
+            "--data-dir=/var/lib/etcd",  # in the container's own filesystem: it goes with the container
             "--listen-client-urls=https://127.0.0.1:2379",
             "--advertise-client-urls=https://127.0.0.1:2379",
             "--listen-peer-urls=https://127.0.0.1:2380",
@@ -121,7 +119,6 @@ def etcd(plan: ClusterPlan) -> ContainerSpec:
             "--unsafe-no-fsync=true",  # a throwaway cluster needs no durability, and fsync dominates start-up
             "--log-level=warn",
         ],
-        volumes=[f"{data}:{data}:rw"],
     )
 
 
@@ -256,9 +253,7 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
         # The kubelet places pods' cgroups beside the engine's: it must see the host's cgroup tree as it is,
         # not the private namespace Docker gives a container on cgroup v2.
         cgroupns="host",
-        reads=(configs.kubelet(plan),),
         volumes=[
-            f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro",
             f"{plan.directory / 'cri-dockerd'}:{plan.directory / 'cri-dockerd'}:rw",
             f"{logs}:{logs}:rw",
             # hostPath volumes (the storage addon's) are checked by the kubelet where it runs: the same path.
@@ -294,8 +289,7 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
         ],
         network_mode="host",
         privileged=True,
-        reads=(configs.proxy(plan),),
-        volumes=[f"{plan.directory / 'etc'}:{plan.directory / 'etc'}:ro", "/lib/modules:/lib/modules:ro"],
+        volumes=["/lib/modules:/lib/modules:ro"],
     )
 
 

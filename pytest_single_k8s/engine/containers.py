@@ -36,6 +36,9 @@ class ContainerSpec:
     runtime: str | None = None  # None: the engine's default runtime
     cgroupns: str | None = None  # None: the engine's default (private on cgroup v2)
     extra_hosts: dict[str, str] = field(default_factory=dict)  # name -> address, in its /etc/hosts
+    # Files written into the container's own filesystem before it starts (path -> content, mode 0600):
+    # they reach the engine through its API, wherever its host is.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def component(self) -> str:
@@ -73,7 +76,26 @@ def _bind(volume: str) -> docker.types.Mount:
 
 
 def create(client: docker.DockerClient, spec: ContainerSpec) -> Any:
-    return client.containers.create(spec.image, spec.command, **spec.options())
+    container = client.containers.create(spec.image, spec.command, **spec.options())
+    if spec.files:
+        try:
+            container.put_archive("/", archive(spec.files))
+        except BaseException:
+            remove(container)
+            raise
+    return container
+
+
+def archive(files: dict[str, bytes]) -> bytes:
+    """A tar of `files` (absolute path -> content), each 0600 and root's; missing directories are made
+    where it is unpacked."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, content in sorted(files.items()):
+            member = tarfile.TarInfo(path.lstrip("/"))
+            member.size, member.mode = len(content), 0o600
+            tar.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()
 
 
 class NameTaken(Exception):

@@ -1,12 +1,14 @@
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from pytest_single_k8s.cluster import configs, specs
+from pytest_single_k8s.cluster import certificates, configs, specs
 from pytest_single_k8s.cluster import names as c
 from pytest_single_k8s.cluster.plan import ClusterPlan
 from pytest_single_k8s.engine import labels
-from pytest_single_k8s.engine.containers import ContainerSpec
+from pytest_single_k8s.engine.containers import ContainerSpec, archive
 
 
 def plan(version="v1.37.2", **overrides):
@@ -145,3 +147,38 @@ def test_containers_bind_only_what_exists_and_take_no_proxy_from_the_user_s_dock
     ]
     assert "volumes" not in options
     assert options["use_config_proxy"] is False
+
+
+def test_each_component_gets_the_files_it_names_and_no_other_s_key(tmp_path):
+    """Through the engine (put_archive), not by mounting this process's directory: its own keys and
+    kubeconfig, the configs it reads and what those name; the CA's key exists nowhere."""
+    p = plan(directory=tmp_path / "pytest-single-k8s-abcd1234")
+    issued = certificates.write(p, "https://127.0.0.1:6443")
+    files = {**issued.files, **{p.etc(name): text.encode() for name, text in configs.files(p).items()}}
+    got = {
+        component: {Path(path).name for path in spec.files} for component, spec in specs.components(p, files).items()
+    }
+    keys = {
+        component: {name for name in names if name.endswith((".key", ".kubeconfig"))}
+        for component, names in got.items()
+    }
+    assert keys[c.KUBELET] == {"kubelet.kubeconfig", "kubelet-server.key"}
+    assert got[c.KUBELET] >= {"kubelet.json", "ca.crt", "kubelet-server.crt"}  # named in kubelet.json
+    assert keys[c.PROXY] == {"kube-proxy.kubeconfig"}  # named in kube-proxy.json
+    assert keys[c.KUBECTL] == {"admin-internal.kubeconfig"}
+    assert keys[c.ETCD] == {"etcd-server.key"}
+    assert got[c.NETWORK] == set()
+    assert not any("ca.key" in names for names in got.values())
+    assert all(
+        not spec.volumes or str(p.directory / "pki") not in " ".join(spec.volumes)
+        for spec in specs.components(p, files).values()
+    )
+
+
+def test_files_reach_a_container_as_a_tar_of_private_files():
+    with tarfile.open(fileobj=io.BytesIO(archive({"/tmp/x/pki/a.key": b"secret"}))) as tar:
+        [member] = tar.getmembers()
+        assert (member.name, member.mode, member.uid) == ("tmp/x/pki/a.key", 0o600, 0)
+        content = tar.extractfile(member)
+        assert content is not None
+        assert content.read() == b"secret"
