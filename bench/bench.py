@@ -35,7 +35,7 @@ from peak import tree_rss_kib  # noqa: E402
 
 from pytest_single_k8s.build.images import Images  # noqa: E402
 from pytest_single_k8s.cli.main import IMAGE_OPTIONS  # noqa: E402
-from pytest_single_k8s.cluster import addons, certificates, directory, namespaces, pods, reaping, specs  # noqa: E402
+from pytest_single_k8s.cluster import addons, certificates, namespaces, pods, reaping, specs  # noqa: E402
 from pytest_single_k8s.cluster import names as c  # noqa: E402
 from pytest_single_k8s.cluster.create import create_cluster, plan_cluster  # noqa: E402
 from pytest_single_k8s.common.progress import Status  # noqa: E402
@@ -160,11 +160,12 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
     """etcd and kube-apiserver as bare host processes, same flags and PKI, until /readyz."""
     plan = plan_cluster(client, client.info(), images, None, {})
     plan = dataclasses.replace(plan, network_ip=plan.node_ip)  # the apiserver refuses to advertise loopback
-    directory.make(plan.directory, plan.cluster_id)
     processes = []
     try:
         started = time.monotonic()
-        certificates.write(plan, f"https://127.0.0.1:{c.APISERVER_PORT}")
+        for path, content in certificates.issue(plan).files.items():  # the files the components get, here on disk
+            Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            Path(path).write_bytes(content)
         for command in (
             # Its data in the cluster's directory, which goes at the end, not the container's path.
             [str(binaries / "etcd"), *specs.etcd(plan).command[1:], f"--data-dir={plan.directory / 'etcd'}"],
@@ -184,7 +185,7 @@ def baseline_run(client, images: Images, binaries: Path) -> float:
         for process in reversed(processes):
             process.terminate()
             process.wait(timeout=30)
-        shutil.rmtree(plan.directory)
+        shutil.rmtree(plan.directory, ignore_errors=True)
 
 
 def extract_binaries(client, images: Images, into: Path) -> None:

@@ -9,8 +9,6 @@ and the kubelet's pod cgroups. An empty list means a clean host.
 
 from __future__ import annotations
 
-import tempfile
-
 import docker
 
 from .cluster import directory, pods
@@ -19,9 +17,8 @@ from .engine.containers import listed
 from .engine.labels import CLUSTER_LABEL, HELPER_LABEL, LEASE_LABEL, REAPER_LABEL
 
 
-def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory: str | None = None) -> list[str]:
-    """Everything of ours on the host, one "KIND: WHAT" line each; cluster directories are looked
-    for in `temporary_directory` (default: this process's, as $TMPDIR says)."""
+def find(client: docker.DockerClient, kubernetes_image: str) -> list[str]:
+    """Everything of ours on the engine's host, one "KIND: WHAT" line each."""
     found = [
         f"container: {x.name}"
         for label in (CLUSTER_LABEL, REAPER_LABEL, HELPER_LABEL, LEASE_LABEL)
@@ -31,7 +28,7 @@ def find(client: docker.DockerClient, kubernetes_image: str, temporary_directory
     found += [f"image: {x.tags or x.id}" for x in client.images.list(filters={"label": CLUSTER_LABEL})]
     found += [f"network: {x.name}" for x in client.networks.list(filters={"label": CLUSTER_LABEL})]
     found += [f"volume: {x.name}" for x in client.volumes.list(filters={"label": CLUSTER_LABEL})]
-    prefix = f"{temporary_directory or tempfile.gettempdir()}/{directory.PREFIX}"
+    prefix = f"{directory.ROOT}/{directory.PREFIX}"
     output = oneshot.run(
         client,
         oneshot.on_host(

@@ -43,6 +43,7 @@ class Settings:
     etcd_url: str = Mirrors.etcd
     cri_dockerd_url: str = Mirrors.cri_dockerd
     base_image: str = AUTO
+    engine_address: str | None = None
 
     def wanted(self) -> Wanted:
         """What the images are asked to hold: the version, where their binaries and their base come from."""
@@ -53,6 +54,7 @@ class Settings:
         """What create_cluster takes from the settings (all but keep, which its callers decide)."""
         return {
             "api_port": self.api_port,
+            "engine_address": self.engine_address,
             "extra_args": self.extra_args_by_component(),
             "wait_timeout": self.wait_timeout,
             "ready_timeout": self.ready_timeout,
@@ -108,7 +110,7 @@ OPTIONS = {  # field -> Option: the one table of the settings
         "--k8s-apiserver-port",
         "k8s_apiserver_port",
         "a free port",
-        "host port (on 127.0.0.1) for the apiserver",
+        "the apiserver's port on the Docker engine's host",
     ),
     "extra_args": Option(
         "--k8s-extra-arg",
@@ -199,6 +201,13 @@ OPTIONS = {  # field -> Option: the one table of the settings
         "what the debian image starts from: an image to pull and install our packages on with apt-get "
         f"(e.g. {bases.DEBIAN}, or one of a registry mirror), mmdebstrap (a rootfs built here), or auto "
         f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap)",
+    ),
+    "engine_address": Option(
+        "--k8s-engine-address",
+        "k8s_engine_address",
+        "found",
+        "where this process reaches ports the Docker engine publishes (a name or address of the engine's host); "
+        "found: DOCKER_HOST's host, the gateway in a container of the engine, else 127.0.0.1",
     ),
 }
 

@@ -17,15 +17,16 @@ import docker.errors
 import requests.exceptions
 
 from ..build.images import Images
-from ..cluster import diagnostics, kept, reaping, reuse
+from ..cluster import credentials, diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
+from ..cluster.handle import Cluster
 from ..cluster.names import APISERVER_PORT, COMPONENTS, KUBECTL, NETWORK, REAPER
 from ..common import paths
 from ..common.progress import Status
 from ..engine import lock
 from ..engine.connection import connect
 from ..engine.containers import listed
-from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, DIRECTORY_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
+from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL, KEPT_LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
 from ..settings import OPTIONS
 from . import project
@@ -146,8 +147,8 @@ def _up(args: argparse.Namespace) -> int:
     images = Images.chosen(client, chosen.wanted(), status)
     images.ensure()
     cluster = create_cluster(client, images, status, keep=True, **chosen.cluster_options())
-    cluster.close()  # a kept cluster stays
-    print(f"export KUBECONFIG={cluster.kubeconfig}")
+    cluster.close()  # a kept cluster stays, its kubeconfig saved
+    print(f"export KUBECONFIG={credentials.saved(cluster.plan.cluster_id)}")
     return 0
 
 
@@ -167,15 +168,15 @@ def _components(client: docker.DockerClient, cluster_id: str) -> dict[str, Any]:
 def _status(args: argparse.Namespace) -> int:
     client = connect()
     cluster_id, labels = _the_cluster(client)
-    place = Path(labels.get(DIRECTORY_LABEL, ""))
-    state = kept.read_state(place) or {}
+    state = kept.read_state(client, cluster_id) or {}
+    saved = credentials.saved(cluster_id)
     components = _components(client, cluster_id)
     ports = components[NETWORK].attrs["NetworkSettings"]["Ports"] if NETWORK in components else {}
     published = (ports or {}).get(f"{APISERVER_PORT}/tcp") or [{}]
     print(f"cluster     {cluster_id}{' (kept)' if KEPT_LABEL in labels else ''}")
     print(f"kubernetes  {state.get('plan', {}).get('version', '(starting)')}")
     print(f"apiserver   https://127.0.0.1:{published[0].get('HostPort', '?')}")
-    print(f"kubeconfig  {place / 'pki' / 'admin.kubeconfig'}")
+    print(f"kubeconfig  {saved if saved.is_file() else '(`pytest-single-k8s kubeconfig` writes it)'}")
     print(f"owner       {'none (kept)' if KEPT_LABEL in labels else labels.get(OWNER_LABEL, '?')}")
     now = datetime.datetime.now(datetime.UTC)
     reapers = listed(client, {"label": f"{REAPER_LABEL}={cluster_id}"})
@@ -202,8 +203,14 @@ def _duration(seconds: float) -> str:
 
 
 def _kubeconfig(args: argparse.Namespace) -> int:
-    _, labels = _the_cluster(connect())
-    print(Path(labels.get(DIRECTORY_LABEL, "")) / "pki" / "admin.kubeconfig")
+    client = connect()
+    cluster_id, _ = _the_cluster(client)
+    state = kept.read_state(client, cluster_id)
+    if state is None:
+        raise SingleK8sError(f"cluster {cluster_id} has not finished starting: `pytest-single-k8s status`")
+    cluster = Cluster.from_state(client, state, Status())
+    print(credentials.save(cluster_id, cluster.credentials))
+    cluster.close_credentials()
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from .names import APISERVER_PORT, HOST_NAME, SERVICE_IP
 from .pki import CLIENT, SERVER, Identity, Pki
 from .plan import ClusterPlan
@@ -18,13 +20,17 @@ APISERVER_NAMES = (
 
 def identities(plan: ClusterPlan) -> list[Identity]:
     local_names, local_ips = ("localhost",), ("127.0.0.1", plan.network_ip)
+    # Where clients may reach the apiserver besides: engine/addresses.py
+    extra = [name for name in (*plan.api_addresses, *plan.engine_host_ips, plan.engine_host) if name != "127.0.0.1"]
+    addresses = tuple(dict.fromkeys(name for name in extra if _is_address(name)))
+    names = tuple(dict.fromkeys(name for name in extra if not _is_address(name)))
     return [
         Identity(
             "apiserver",
             "kube-apiserver",
             usages=(SERVER,),
-            dns_names=APISERVER_NAMES,
-            ips=(SERVICE_IP, "127.0.0.1", plan.network_ip),
+            dns_names=(*APISERVER_NAMES, *names),
+            ips=(SERVICE_IP, "127.0.0.1", plan.network_ip, *addresses),
         ),
         Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", groups=("system:masters",)),
         Identity("apiserver-etcd-client", "kube-apiserver-etcd-client"),
@@ -40,7 +46,7 @@ def identities(plan: ClusterPlan) -> list[Identity]:
         Identity("front-proxy-client", FRONT_PROXY_CLIENT),
         Identity("kubelet-server", plan.node_name, usages=(SERVER,), dns_names=(plan.node_name,), ips=(plan.node_ip,)),
         # For a webhook a test serves on this host (plugin fixture k8s_webhook).
-        Identity("webhook-server", HOST_NAME, usages=(SERVER,), dns_names=(HOST_NAME,), ips=(plan.node_ip,)),
+        Identity("webhook-server", HOST_NAME, usages=(SERVER,), dns_names=(HOST_NAME,), ips=(plan.webhook_ip,)),
         Identity("kube-scheduler-server", "kube-scheduler", usages=(SERVER,), dns_names=local_names, ips=local_ips),
         Identity(
             "kube-controller-manager-server",
@@ -52,16 +58,16 @@ def identities(plan: ClusterPlan) -> list[Identity]:
     ]
 
 
-def write(plan: ClusterPlan, host_server: str) -> Pki:
-    """Issue every identity, the service-account key pair and the kubeconfigs, under plan.directory/pki."""
-    pki = Pki(plan.directory / "pki")
+def issue(plan: ClusterPlan) -> Pki:
+    """Every identity, the service-account key pair and the components' kubeconfigs, in memory, by the
+    path the components find them at (plan.pki)."""
+    pki = Pki(plan.pki_directory)
     for identity in identities(plan):
         pki.issue(identity)
     pki.key_pair("service-account")
     internal = f"https://127.0.0.1:{APISERVER_PORT}"  # from inside the network container's namespace
     from_host_network = f"https://{plan.network_ip}:{APISERVER_PORT}"  # kubelet and kube-proxy
     for file, user, server in (
-        ("admin.kubeconfig", "admin", host_server),
         ("admin-internal.kubeconfig", "admin", internal),
         ("kube-controller-manager.kubeconfig", "kube-controller-manager", internal),
         ("kube-scheduler.kubeconfig", "kube-scheduler", internal),
@@ -70,3 +76,11 @@ def write(plan: ClusterPlan, host_server: str) -> Pki:
     ):
         pki.kubeconfig(file, user, server)
     return pki
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

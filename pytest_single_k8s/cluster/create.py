@@ -31,11 +31,12 @@ import docker.errors
 from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
-from ..engine import lock, ownership, preflight
+from ..engine import addresses, lock, ownership, preflight
 from ..engine.containers import ContainerSpec, create, labelled, last_logs
 from ..engine.labels import CLUSTER_LABEL
 from ..errors import ComponentFailed, EngineBusy, ForeignKubernetes
 from . import addons, certificates, configs, directory, kept, pods, reaping, reuse, specs, teardown
+from .credentials import CLIENT_FILES
 from .handle import Cluster
 from .host import MODULES, run_script
 from .names import (
@@ -65,6 +66,7 @@ def create_cluster(
     ready_timeout: float = 120.0,
     keep: bool = False,
     addon_names: tuple[str, ...] = addons.DEFAULT,
+    engine_address: str | None = None,
 ) -> Cluster:
     """A cluster for this session: the kept one with the same settings, or a new one. For a new
     one: check the host, claim the engine (waiting up to wait_timeout for another session's
@@ -73,7 +75,8 @@ def create_cluster(
     clock = time.monotonic()  # the zero of Cluster.timings
     info = client.info()  # read once: preflight and the plan both judge by it
     preflight.check_engine(info, client.version(), os.environ.get("DOCKER_HOST"))
-    plan = plan_cluster(client, info, images, api_port, extra_args or {}, keep, addon_names)
+    reach = addresses.find(client, os.environ.get("DOCKER_HOST"), engine_address)
+    plan = plan_cluster(client, info, images, api_port, extra_args or {}, keep, addon_names, reach)
     engine = lock.wait_for_engine(
         client, status, wait_timeout, functools.partial(_attach_or_claim, client, plan, status, ready_timeout)
     )
@@ -90,7 +93,7 @@ def create_cluster(
                 [functools.partial(_start_reaper, engine), cluster.hold, functools.partial(_network, cluster)]
             )
         _start(cluster, files)
-        kept.write_state(plan.directory, cluster.state())
+        kept.write_state(client, plan.cluster_id, cluster.state())
     except BaseException:
         status.info(" • Deleting the failed cluster ...")
         try:
@@ -129,6 +132,7 @@ def plan_cluster(
     extra_args: dict[str, tuple[str, ...]],
     keep: bool = False,
     addon_names: tuple[str, ...] = (),
+    reach: addresses.Reach = addresses.Reach(addresses.LOOPBACK),
 ) -> ClusterPlan:
     """Lay out a new cluster from what the engine says (`docker info`: cgroups, paths; its bridge).
     Nothing is made: its directory only once the engine is ours."""
@@ -158,27 +162,52 @@ def plan_cluster(
         keep=keep,
         addons=addon_names,
         upstream_dns=addons.host_resolvers() if addons.DNS in addon_names else (),
+        api_bind=reach.api_bind,
+        engine_host=reach.engine_host,
+        engine_host_ips=reach.engine_host_ips,
+        webhook_address=reach.local_address,
+        shared_networks=reach.shared_networks,
     )
 
 
 def _network(cluster: Cluster) -> dict[str, bytes]:
-    """What dead sessions left goes and another Kubernetes is refused; then the cluster's directory, its
-    network holder (the plan learns its address and the apiserver's port); the certificates and configs
-    the components get (path -> content)."""
+    """What dead sessions left goes and another Kubernetes is refused; then the cluster's network holder
+    (the plan learns its address and the apiserver's port); the certificates and configs the components
+    get (path -> content), and this process's credentials."""
     client = cluster.docker
     reaping.reap_abandoned(client, cluster.status, holding=cluster.plan.cluster_id)
     pods.refuse_foreign(client)
-    directory.make(cluster.plan.directory, cluster.plan.cluster_id)
     _run(client, specs.network(cluster.plan))
     network = cluster.container(NETWORK)
     network.reload()
     if not network.attrs["State"]["Running"]:
         raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
+    shared = _join(client, network, cluster.plan.shared_networks)
     settings = network.attrs["NetworkSettings"]
-    cluster.plan = plan = dataclasses.replace(cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"])
+    cluster.plan = plan = dataclasses.replace(
+        cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"], api_addresses=shared
+    )
     cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
-    issued = certificates.write(plan, cluster.server)
+    # Where this process may reach the apiserver, best first: readiness.py keeps the first that answers.
+    published = () if plan.shared_networks and plan.api_bind == addresses.LOOPBACK else (plan.engine_host,)
+    cluster.servers = (
+        *(f"https://{address}:{APISERVER_PORT}" for address in shared),
+        *(f"https://{host}:{cluster.api_port}" for host in published),
+    )
+    issued = certificates.issue(plan)
+    cluster.client_files = {name: issued[name] for name in CLIENT_FILES}
     return {**issued.files, **{plan.etc(name): text.encode() for name, text in configs.files(plan).items()}}
+
+
+def _join(client: docker.DockerClient, network: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The network holder on the networks of this process's container (engine/addresses.py), where this
+    process reaches it as a sibling; its addresses there (reloaded)."""
+    for name in names:
+        if name != "bridge":  # where it is already
+            client.networks.get(name).connect(network)
+    network.reload()
+    joined = network.attrs["NetworkSettings"]["Networks"]
+    return tuple(joined[name]["IPAddress"] for name in names if joined.get(name, {}).get("IPAddress"))
 
 
 def _start(cluster: Cluster, files: dict[str, bytes]) -> None:
@@ -229,9 +258,6 @@ def _explained(component: str, verb: str) -> Iterator[None]:
     try:
         yield
     except docker.errors.APIError as error:
-        text = str(error.explanation or error)
-        if "bind source path does not exist" in text:  # one of our directories (docker-outside-of-docker)
-            raise preflight.unseen(text.rsplit(": ", 1)[-1]) from error
         hint = ""
         if "port is already allocated" in str(error) or "address already in use" in str(error):
             hint = "choose another apiserver port (--k8s-apiserver-port), or stop what listens there"
@@ -248,10 +274,10 @@ def _start_reaper(reaper: Any) -> None:
 
 
 def _prepare_host(cluster: Cluster) -> None:
-    """host-prepare: the engine must see our directory and no other Kubernetes may run on its host;
+    """host-prepare: no other Kubernetes may run on the engine's host; the cluster's directory made there,
     the kubelet's root shared; bridged traffic through netfilter (images/kubernetes/host-prepare)."""
     plan = cluster.plan
-    command = ["host-prepare", str(plan.directory), plan.cluster_id]
+    command = ["host-prepare", str(plan.directory), plan.cluster_id, *directory.SUBDIRECTORIES]
     try:
         run_script(
             cluster.docker,
@@ -262,8 +288,6 @@ def _prepare_host(cluster: Cluster) -> None:
             volumes=MODULES,
         )
     except ComponentFailed as error:
-        if "does not see" in str(error):
-            raise preflight.unseen(plan.directory) from error
         if "another Kubernetes runs on this host" in str(error):
             found = str(error).split("another Kubernetes runs on this host: ", 1)[1].splitlines()[0]
             raise ForeignKubernetes(f"another Kubernetes runs on this host: {found}. {pods.FOREIGN_ADVICE}") from error

@@ -16,9 +16,9 @@ import kubernetes.client
 import kubernetes.config
 
 from ..common.progress import Status
-from ..engine.labels import DIRECTORY_LABEL
 from ..errors import NotOurCluster, SingleK8sError
-from . import directory, kept
+from . import kept
+from .credentials import CA
 from .handle import Cluster
 from .reuse import kept_cluster
 
@@ -42,6 +42,10 @@ class ExternalCluster:
     @property
     def plan(self) -> NoReturn:
         self._ours_only("the cluster's plan")
+
+    @property
+    def node_address(self) -> NoReturn:
+        self._ours_only("the node's address")
 
     def container(self, component: str) -> NoReturn:
         self._ours_only(f"the {component} container")
@@ -85,14 +89,13 @@ def connect(
     found = kept_cluster(client) if client is not None else None
     if client is None or found is None:
         return external
-    place = directory.checked(found[1][DIRECTORY_LABEL])
-    state = kept.read_state(place)
+    state = kept.read_state(client, found[0])
     ca = Path(external.configuration.ssl_ca_cert or "")
-    ours = place / "pki" / "ca.crt"
-    if state is None or not ca.is_file() or not ours.is_file() or ca.read_bytes() != ours.read_bytes():
+    if state is None or not ca.is_file():
         return external
     cluster = Cluster.from_state(client, state, status)
-    if cluster.server != external.server:
+    if cluster.server != external.server or cluster.credentials.contents[CA] != ca.read_bytes():
+        cluster.close_credentials()
         return external
     cluster.hold()
     external.close()

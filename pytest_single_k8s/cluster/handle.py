@@ -15,7 +15,8 @@ from ..engine import lease, ownership
 from ..engine.containers import last_logs
 from ..engine.labels import OWNER_LABEL
 from ..errors import SingleK8sError
-from . import teardown
+from . import credentials, teardown
+from .credentials import Credentials
 from .names import KUBECTL, RECORD
 from .plan import ClusterPlan
 from .readiness import Readiness
@@ -32,15 +33,20 @@ class Cluster:
         api_port: int | None = None,
         created_clock: float | None = None,
         ready_timeout: float = 120.0,
+        servers: tuple[str, ...] = (),
     ) -> None:
         self.docker = client
         self.plan = plan
         self.status = status
         self.api_port = api_port
+        # Where this process may reach the apiserver, best first; one once it answered (use_server).
+        self.servers = servers
+        self.client_files: dict[str, bytes] | None = None  # CLIENT_FILES, where this process made the cluster
         self.created_clock = time.monotonic() if created_clock is None else created_clock
         self.ready_timeout = ready_timeout
         self.timings: dict[str, float] = {}  # seconds from the start of creation to each readiness check passing
         self.lease: lease.Lease | None = None  # held while this process uses the cluster (engine/lease.py)
+        self._credentials: Credentials | None = None
         self._api_client: kubernetes.client.ApiClient | None = None
 
     # -- sharing one cluster between processes (pytest-xdist workers) ----------
@@ -50,6 +56,7 @@ class Cluster:
         return {
             "plan": {**dataclasses.asdict(self.plan), "directory": str(self.plan.directory)},
             "api_port": self.api_port,
+            "servers": list(self.servers),
         }
 
     @classmethod
@@ -60,8 +67,11 @@ class Cluster:
         plan = dict(state["plan"])
         plan["directory"] = Path(plan["directory"])
         plan["extra_args"] = {k: tuple(v) for k, v in plan["extra_args"].items()}
-        plan["addons"], plan["upstream_dns"] = tuple(plan["addons"]), tuple(plan["upstream_dns"])
-        return cls(client, ClusterPlan(**plan), status, state["api_port"], ready_timeout=ready_timeout)
+        for name, value in plan.items():
+            if isinstance(value, list):
+                plan[name] = tuple(value)
+        servers = tuple(state.get("servers") or ())
+        return cls(client, ClusterPlan(**plan), status, state["api_port"], ready_timeout=ready_timeout, servers=servers)
 
     @classmethod
     def attach(
@@ -87,22 +97,52 @@ class Cluster:
     # -- what tests use --------------------------------------------------------
 
     @property
+    def credentials(self) -> Credentials:
+        """This process's files to reach the cluster as its admin (credentials.py): the ones the cluster was
+        made with, else those of its kubectl container."""
+        if self._credentials is None:
+            files = self.client_files or credentials.from_container(self.container(KUBECTL), self.plan.pki_directory)
+            self._credentials = Credentials(files, self.server)
+        return self._credentials
+
+    @credentials.setter
+    def credentials(self, value: Credentials) -> None:
+        self._credentials = value
+
+    def use_server(self, server: str) -> None:
+        """The apiserver answered this process at `server` (of self.servers): from now on, only there."""
+        if self.servers == (server,):
+            return
+        self.servers = (server,)
+        if self._api_client is not None:
+            self._api_client.configuration.host = server  # read at every request
+        if self._credentials is not None:  # the kubeconfig names the server: made anew at the next use
+            self.client_files = dict(self._credentials.contents)
+            self._credentials.close()
+            self._credentials = None
+
+    @property
     def kubeconfig(self) -> Path:
-        """The admin kubeconfig for this host (server https://127.0.0.1:<port>)."""
-        return Path(self.plan.pki("admin.kubeconfig"))
+        """The admin kubeconfig for this process and its children (a memory file: credentials.py)."""
+        return self.credentials.path(credentials.KUBECONFIG)
 
     @property
     def server(self) -> str:
-        return f"https://127.0.0.1:{self.api_port}"
+        return self.servers[0] if self.servers else f"https://127.0.0.1:{self.api_port}"
+
+    @property
+    def node_address(self) -> str:
+        """Where this process reaches NodePorts: the node's address as seen from here."""
+        return self.plan.node_address
 
     @property
     def api_client(self) -> kubernetes.client.ApiClient:
         if self._api_client is None:
             configuration = kubernetes.client.Configuration()
             configuration.host = self.server
-            configuration.ssl_ca_cert = self.plan.pki("ca.crt")
-            configuration.cert_file = self.plan.pki("admin.crt")
-            configuration.key_file = self.plan.pki("admin.key")
+            configuration.ssl_ca_cert = str(self.credentials.path(credentials.CA))
+            configuration.cert_file = str(self.credentials.path(credentials.CERTIFICATE))
+            configuration.key_file = str(self.credentials.path(credentials.KEY))
             # Never through a proxy (common/direct.py): the client takes one from HTTPS_PROXY, and so does
             # websocket-client for exec and port-forward; "*" turns both off (kubernetes 37, websocket-client 1.9).
             configuration.no_proxy = "*"
@@ -139,7 +179,15 @@ class Cluster:
 
     def readiness(self) -> Readiness:
         return Readiness(
-            self.docker, self.plan, self.server, self.api_client, self.status, self._passed, self.ready_timeout
+            self.docker,
+            self.plan,
+            self.servers or (self.server,),
+            self.use_server,
+            str(self.credentials.path(credentials.CA)),
+            self.api_client,
+            self.status,
+            self._passed,
+            self.ready_timeout,
         )
 
     def _passed(self, check: str) -> None:
@@ -151,10 +199,12 @@ class Cluster:
         if not self.plan.keep:
             self.delete()
             return
+        saved = credentials.save(self.plan.cluster_id, self.credentials)
         self.release()
+        self.close_credentials()
         self.status.info(
             f" • Kept cluster {self.plan.cluster_id} (Kubernetes {self.plan.version}) runs at {self.server}:\n"
-            f"   export KUBECONFIG={self.kubeconfig}\n"
+            f"   export KUBECONFIG={saved}\n"
             "   the next pytest session with the same settings attaches to it; "
             "delete it with `pytest-single-k8s down`"
         )
@@ -167,5 +217,16 @@ class Cluster:
                 teardown.execute(
                     self.docker, plan.cluster_id, plan.directory, plan.images["kubernetes"], plan.labels(RECORD)
                 )
+            credentials.forget(plan.cluster_id)
         finally:
             self.release()
+            self.close_credentials()
+
+    def close_credentials(self) -> None:
+        """Let this process's files for the cluster go (credentials.py): a later use makes them anew."""
+        if self._api_client is not None:
+            self._api_client.close()
+            self._api_client = None
+        if self._credentials is not None:
+            self._credentials.close()
+            self._credentials = None

@@ -1,7 +1,8 @@
-"""What a kept cluster leaves in its directory for the sessions that attach to it later.
+"""What a kept cluster leaves on the engine for the sessions that attach to it later.
 
-STATE    what attaching needs (Cluster.state()), written once the cluster is ready:
-         a kept cluster without it never finished starting.
+STATE    what attaching needs (Cluster.state()), written into the kubectl container once the
+         cluster is ready: a kept cluster without it never finished starting. Read through
+         the engine, as the cluster's credentials are (credentials.py).
 
 Every session that uses a kept cluster holds a lease on it (engine/lease.py); a session
 that wants the engine for other settings deletes it only while none runs (reuse.clear).
@@ -11,22 +12,28 @@ Another user's kept cluster can be neither used nor deleted, and that is said.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
+import docker
+import docker.errors
+
 from ..engine import ownership
+from ..engine.containers import archive, files_in
+from .names import KUBECTL, container_name
 
 STATE = "cluster.json"
 
 
-def write_state(directory: Path, state: dict[str, Any]) -> None:
-    (directory / STATE).write_text(json.dumps(state))
+def write_state(client: docker.DockerClient, cluster_id: str, state: dict[str, Any]) -> None:
+    container = client.containers.get(container_name(cluster_id, KUBECTL))
+    container.put_archive("/", archive({f"/{STATE}": json.dumps(state).encode()}))
 
 
-def read_state(directory: Path) -> dict[str, Any] | None:
+def read_state(client: docker.DockerClient, cluster_id: str) -> dict[str, Any] | None:
     try:
-        return json.loads((directory / STATE).read_text())
-    except (OSError, ValueError):
+        container = client.containers.get(container_name(cluster_id, KUBECTL))
+        return json.loads(files_in(container, f"/{STATE}")[STATE])
+    except (docker.errors.NotFound, KeyError, ValueError):
         return None
 
 

@@ -2,9 +2,9 @@
 
 ECDSA P-256 keys throughout: Kubernetes accepts them everywhere (including
 service-account signing, ES256) and they take microseconds to make where RSA
-takes tens of milliseconds. Keys and kubeconfigs are 0600 files in a 0700
-directory; each component mounts read-only, at the same path, only the files it
-names (specs.py).
+takes tens of milliseconds. Nothing is written here: the files are kept in memory by
+the path each component finds them at, and each component gets only the ones it names
+(specs.py), written into its container through the engine.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import base64
 import datetime
 import ipaddress
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -40,14 +38,12 @@ class Identity:
 
 @dataclass
 class Pki:
-    directory: Path
+    directory: str  # where the components find the files
     ca_key: ec.EllipticCurvePrivateKey = field(init=False)
     ca_cert: x509.Certificate = field(init=False)
-    files: dict[str, bytes] = field(init=False, default_factory=dict)  # every file written, by path
+    files: dict[str, bytes] = field(init=False, default_factory=dict)  # every file made, by path
 
     def __post_init__(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.directory, 0o700)
         self.ca_key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pytest-single-k8s-ca")])
         self.ca_cert = (
@@ -59,8 +55,11 @@ class Pki:
         # start (the webhook's serving certificate too), and no component signs any.
         self._write("ca.crt", self.ca_cert.public_bytes(serialization.Encoding.PEM))
 
-    def path(self, name: str) -> Path:
-        return self.directory / name
+    def path(self, name: str) -> str:
+        return f"{self.directory}/{name}"
+
+    def __getitem__(self, name: str) -> bytes:
+        return self.files[self.path(name)]
 
     def issue(self, identity: Identity) -> None:
         """Write <file>.crt and <file>.key for the identity, signed by the CA."""
@@ -89,43 +88,45 @@ class Pki:
         )
         self._write(f"{file}.pub", public)
 
-    def kubeconfig(self, file: str, identity: str, server: str) -> Path:
+    def kubeconfig(self, file: str, identity: str, server: str) -> None:
         """A kubeconfig for the certificate pair <identity>.crt/.key, with everything embedded."""
-
-        def data(name: str) -> str:
-            return base64.b64encode(self.path(name).read_bytes()).decode()
-
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "pytest-single-k8s",
-                    "cluster": {"server": server, "certificate-authority-data": data("ca.crt")},
-                }
-            ],
-            "users": [
-                {
-                    "name": identity,
-                    "user": {
-                        "client-certificate-data": data(f"{identity}.crt"),
-                        "client-key-data": data(f"{identity}.key"),
-                    },
-                }
-            ],
-            "contexts": [{"name": "pytest-single-k8s", "context": {"cluster": "pytest-single-k8s", "user": identity}}],
-            "current-context": "pytest-single-k8s",
-        }
-        # JSON is YAML: kubectl and client-go read it as a kubeconfig.
-        self._write(file, json.dumps(config, indent=2).encode())
-        return self.path(file)
+        self._write(
+            file, kubeconfig(self["ca.crt"], self[f"{identity}.crt"], self[f"{identity}.key"], identity, server)
+        )
 
     def _write(self, name: str, content: bytes) -> None:
-        path = self.path(name)
-        self.files[str(path)] = content
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
+        self.files[self.path(name)] = content
+
+
+def kubeconfig(ca: bytes, certificate: bytes, key: bytes, identity: str, server: str) -> bytes:
+    """A kubeconfig for `server` with everything embedded: the CA's certificate, the identity's pair."""
+
+    def data(content: bytes) -> str:
+        return base64.b64encode(content).decode()
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "pytest-single-k8s",
+                "cluster": {"server": server, "certificate-authority-data": data(ca)},
+            }
+        ],
+        "users": [
+            {
+                "name": identity,
+                "user": {
+                    "client-certificate-data": data(certificate),
+                    "client-key-data": data(key),
+                },
+            }
+        ],
+        "contexts": [{"name": "pytest-single-k8s", "context": {"cluster": "pytest-single-k8s", "user": identity}}],
+        "current-context": "pytest-single-k8s",
+    }
+    # JSON is YAML: kubectl and client-go read it as a kubeconfig.
+    return json.dumps(config, indent=2).encode()
 
 
 def _builder(

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine.addresses import LOOPBACK
 from ..engine.labels import (
     CLUSTER_LABEL,
     COMPONENT_LABEL,
@@ -33,7 +34,7 @@ LAYOUT = hashlib.sha256(
 @dataclass(frozen=True)
 class ClusterPlan:
     cluster_id: str
-    directory: Path  # 0700; holds pki/, etc/, etcd/, kubelet/, pod-logs/, cri-dockerd/
+    directory: Path  # on the engine's host (directory.py); pki/ and etc/ are paths in the components' own files
     version: str  # a resolved release, e.g. v1.37.2
     images: dict[str, str]  # refs by image name (kubernetes, etcd, pause)
     owner: str  # ownership.current() of the process that made the plan
@@ -51,6 +52,13 @@ class ClusterPlan:
     addons: tuple[str, ...] = ()  # addons.ADDONS by name, e.g. ("dns", "storage")
     upstream_dns: tuple[str, ...] = ()  # the host's resolvers, where cluster DNS forwards other names
     user: str = ""  # ownership.user() of the process that made the plan ("": a state file of older code)
+    # Where the process that made the plan and the engine's host reach each other (engine/addresses.py):
+    api_bind: str = LOOPBACK  # where the apiserver's port is published on the engine's host
+    engine_host: str = LOOPBACK  # where that process reaches published ports (a name or an address)
+    engine_host_ips: tuple[str, ...] = ()  # engine_host's addresses, if not loopback: NodePorts answer there too
+    api_addresses: tuple[str, ...] = ()  # more names and addresses of the apiserver, for its certificate
+    webhook_address: str = ""  # where the cluster reaches that process ("": node_ip, on the engine's host)
+    shared_networks: tuple[str, ...] = ()  # that process's container's networks, which the network holder joins
 
     def fingerprint(self) -> str:
         """What a session asks of a cluster: another session attaches to a kept cluster with the same.
@@ -87,8 +95,13 @@ class ClusterPlan:
         """The label that marks a kept cluster, with the fingerprint of its settings."""
         return {KEPT_LABEL: self.fingerprint()} if self.keep else {}
 
+    @property
+    def pki_directory(self) -> str:
+        """Where the components find their keys, certificates and kubeconfigs: in their own filesystems."""
+        return str(self.directory / "pki")
+
     def pki(self, name: str) -> str:
-        return str(self.directory / "pki" / name)
+        return f"{self.pki_directory}/{name}"
 
     def etc(self, name: str) -> str:
         return str(self.directory / "etc" / name)
@@ -97,6 +110,15 @@ class ClusterPlan:
     def sandbox_image(self) -> str:
         """The image of this cluster's pod sandboxes: our pause image with the cluster's id (pods.py)."""
         return f"{REPOSITORY}/sandbox:{self.cluster_id}"
+
+    @property
+    def node_address(self) -> str:
+        """Where the process that made the plan reaches NodePorts: the engine's host as it reaches it."""
+        return self.engine_host_ips[0] if self.engine_host_ips else self.node_ip
+
+    @property
+    def webhook_ip(self) -> str:
+        return self.webhook_address or self.node_ip
 
     @property
     def kubelet_root(self) -> str:

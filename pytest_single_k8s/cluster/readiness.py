@@ -13,7 +13,8 @@ import functools
 import ssl
 import threading
 import time
-from collections.abc import Callable
+import urllib.error
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import docker
@@ -46,6 +47,7 @@ from .names import (
 from .plan import ClusterPlan
 
 REQUEST_TIMEOUT = 2  # seconds for one readiness request; the wait around it has its own deadline
+CHOICE_TIMEOUT = 1  # seconds for each of several places the apiserver may answer at, while one is chosen
 APISERVER_READY = f"{APISERVER} /readyz"
 KUBELET_HEALTHY = f"{KUBELET} /healthz"
 NODE_READY = "node Ready"
@@ -73,19 +75,22 @@ class Readiness:
         self,
         client: docker.DockerClient,
         plan: ClusterPlan,
-        server: str,
+        servers: Sequence[str],  # where this process may reach the apiserver, best first
+        use_server: Callable[[str], None],  # told the first of them that answers
+        ca_file: str,  # the cluster CA's certificate, for the apiserver's
         api_client: kubernetes.client.ApiClient,
         status: Status,
         passed: Callable[[str], None] = lambda what: None,
         timeout: float = 120.0,
         interval: float = 0.1,
     ) -> None:
-        self.client, self.plan, self.server, self.api_client = client, plan, server, api_client
+        self.client, self.plan, self.api_client = client, plan, api_client
+        self.servers, self.use_server = tuple(servers), use_server
         self.status = status
         self.passed = passed  # told the name of each check as it passes
         self.timeout = timeout
         self.interval = interval
-        self._direct = direct.opener(ssl.create_default_context(cafile=plan.pki("ca.crt")))
+        self._direct = direct.opener(ssl.create_default_context(cafile=ca_file))
         # Set when one wait fails or Ctrl-C comes: every wait of this object ends. Work run beside
         # the waits (create.py applies the addons) shares it. A restart makes a new Readiness.
         self.cancel = threading.Event()
@@ -100,7 +105,7 @@ class Readiness:
         the cluster's CA, or in a node agent's) or through the apiserver."""
         engine = max(self.interval, ENGINE_INTERVAL)
         return {
-            APISERVER_READY: Check(APISERVER, lambda: self._https(f"{self.server}/readyz")),
+            APISERVER_READY: Check(APISERVER, functools.partial(self._apiserver, "/readyz")),
             f"{SCHEDULER} /healthz": Check(
                 SCHEDULER, functools.partial(self._in, KUBECTL, f"https://127.0.0.1:{SCHEDULER_PORT}/healthz"), engine
             ),
@@ -220,6 +225,25 @@ class Readiness:
                     container.logs(tail=30).decode(errors="replace"),
                     HINTS.get(component, ""),
                 )
+
+    def _apiserver(self, path: str) -> str:
+        """`path` of the apiserver, at the first of the servers that answers at all: this process keeps that
+        one (use_server). Any HTTP answer counts, even "not ready": only a server that cannot be reached is
+        passed over, quickly where there are others."""
+        if len(self.servers) == 1:
+            return self._https(self.servers[0] + path)
+        for server in self.servers:
+            try:
+                with self._direct.open(server + "/livez", timeout=CHOICE_TIMEOUT):
+                    pass
+            except urllib.error.HTTPError:
+                pass  # it answered
+            except (OSError, urllib.error.URLError):
+                continue
+            self.servers = (server,)
+            self.use_server(server)
+            return self._https(server + path)
+        raise RuntimeError(f"no answer at {', '.join(self.servers)}")
 
     def _https(self, url: str) -> str:
         with self._direct.open(url, timeout=REQUEST_TIMEOUT) as response:

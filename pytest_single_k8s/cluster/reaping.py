@@ -22,7 +22,7 @@ from ..engine import lock, ownership
 from ..engine.containers import listed
 from ..engine.labels import CLUSTER_LABEL, DIRECTORY_LABEL, LABEL, OWNER_LABEL, REAPER_LABEL
 from ..errors import SingleK8sError
-from . import teardown
+from . import credentials, teardown
 
 
 def abandoned(client: docker.DockerClient) -> dict[str, dict[str, str]]:
@@ -113,3 +113,4 @@ def delete(
     the kubernetes image to clean up with, where the caller has found it already."""
     image = image or helper_image(client, cluster_id)
     teardown.execute(client, cluster_id, labels.get(DIRECTORY_LABEL, ""), image, labels, holding)
+    credentials.forget(cluster_id)  # a kept cluster's saved kubeconfig, where this process saved it

@@ -21,9 +21,9 @@ from ..common.progress import Status
 from ..common.steps import parallel
 from ..engine import lease, lock, ownership
 from ..engine.containers import NameTaken, listed
-from ..engine.labels import DELETING_LABEL, DIRECTORY_LABEL, KEPT_LABEL
+from ..engine.labels import DELETING_LABEL, KEPT_LABEL
 from ..errors import EngineBusy, SingleK8sError
-from . import directory, kept, reaping
+from . import kept, reaping
 from .handle import Cluster
 from .names import DELETING, container_name
 from .plan import ClusterPlan
@@ -47,7 +47,7 @@ def attach_or_clear(
     cluster_id, labels = found
     if not ownership.is_mine(labels):
         raise SingleK8sError(kept.not_yours(cluster_id, labels))
-    state = kept.read_state(directory.checked(labels[DIRECTORY_LABEL]))
+    state = kept.read_state(client, cluster_id)
     if state is None:
         reason = "it never finished starting"
     elif labels[KEPT_LABEL] != wanted.fingerprint():

@@ -12,6 +12,7 @@ from ..engine.containers import ContainerSpec
 from ..engine.labels import LEASE_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
 from .certificates import FRONT_PROXY_CLIENT
+from .credentials import CLIENT_FILES
 from .directory import VOLUMES
 from .host import MODULES
 from .names import (
@@ -37,7 +38,8 @@ def components(plan: ClusterPlan, files: Mapping[str, bytes] | None = None) -> d
     """Every component's container (and the network holder), by component. Each gets, of `files` (path
     -> content: keys, certificates, kubeconfigs, configs), those its command or environment names and
     those that these name in turn: its own keys and the CA's certificate, never another's key (the
-    CA's key is not even written: pki.py)."""
+    CA's key is not even written: pki.py). The kubectl container also keeps what this process's
+    clients of the cluster need (credentials.py), for the processes that did not make it."""
     specs = [
         network(plan),
         etcd(plan),
@@ -49,8 +51,12 @@ def components(plan: ClusterPlan, files: Mapping[str, bytes] | None = None) -> d
         kubectl(plan),
     ]
     files = files or {}
+    kept = {KUBECTL: [plan.pki(name) for name in CLIENT_FILES]}
     return {
-        spec.component: dataclasses.replace(spec, files=named(files, spec.command, spec.environment)) for spec in specs
+        spec.component: dataclasses.replace(
+            spec, files=named(files, spec.command, spec.environment, kept.get(spec.component, []))
+        )
+        for spec in specs
     }
 
 
@@ -88,9 +94,10 @@ def network(plan: ClusterPlan) -> ContainerSpec:
         "pause",
         [],
         network_mode="bridge",
-        ports={f"{APISERVER_PORT}/tcp": ("127.0.0.1", plan.apiserver_host_port)},
+        # On the engine host's loopback, unless this process reaches that host from elsewhere (engine/addresses.py).
+        ports={f"{APISERVER_PORT}/tcp": (plan.api_bind, plan.apiserver_host_port)},
         # The control plane has no cluster DNS; containers joining this one share its /etc/hosts.
-        extra_hosts={HOST_NAME: plan.node_ip},
+        extra_hosts={HOST_NAME: plan.webhook_ip},
     )
 
 

@@ -38,7 +38,7 @@ from ..engine.labels import (
     USER_LABEL,
 )
 from ..errors import SingleK8sError
-from .directory import checked, remove_unmounted
+from .directory import checked
 from .host import MODULES, run_script
 from .names import NODE_AGENTS, RECORD, container_name
 from .pods import sandboxes
@@ -151,8 +151,6 @@ def execute(
         _record(client, record(cluster_id, directory, helper_image, labels or {}))
         failure = error
     all_of([functools.partial(stage, step)] for step in stages[release:])
-    if valid:
-        remove_unmounted(valid)  # in case the helper could not run
     if isinstance(failure, Exception):
         raise TeardownIncomplete(
             f"the clean-up of cluster {cluster_id} left something behind: {failure}. The cluster stays listed on "

@@ -1,9 +1,11 @@
 """Admission webhooks served by the test process: what such a server needs, and the clean-up of
 webhook configurations that point at this host, so that a dead one never blocks later requests.
 
-The control plane reaches this host as HOST_NAME (an /etc/hosts entry of the network container
-that the apiserver shares), at the host's address on Docker's default bridge; a serving
-certificate for that name, signed by the cluster's CA, is made with the cluster.
+The control plane reaches this process as HOST_NAME (an /etc/hosts entry of the network container
+that the apiserver shares), at ClusterPlan.webhook_ip: the host's address on Docker's default
+bridge where pytest runs on the engine's host, else this process's address as the engine's host
+sees it (engine/addresses.py). A serving certificate for that name, signed by the cluster's CA,
+is made with the cluster.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import kubernetes.client
 
+from . import credentials
+from .handle import Cluster
 from .names import HOST_NAME
-from .plan import ClusterPlan
 
 REQUEST_TIMEOUT = 5
 
@@ -59,13 +61,14 @@ class Webhook:
             server.server_close()
 
 
-def for_cluster(plan: ClusterPlan) -> Webhook:
+def for_cluster(cluster: Cluster) -> Webhook:
+    held = cluster.credentials
     return Webhook(
         host=HOST_NAME,
-        bind_address=plan.node_ip,
-        cert_file=plan.pki("webhook-server.crt"),
-        key_file=plan.pki("webhook-server.key"),
-        ca_bundle=base64.b64encode(Path(plan.pki("ca.crt")).read_bytes()).decode(),
+        bind_address=cluster.plan.webhook_ip,
+        cert_file=str(held.path(credentials.WEBHOOK_CERTIFICATE)),
+        key_file=str(held.path(credentials.WEBHOOK_KEY)),
+        ca_bundle=base64.b64encode(held.contents[credentials.CA]).decode(),
     )
 
 

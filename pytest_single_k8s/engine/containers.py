@@ -98,6 +98,22 @@ def archive(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def files_in(container: Any, path: str) -> dict[str, bytes]:
+    """The regular files at `path` in a container (a file, or a directory's, not below it), by base name;
+    {} where there is nothing: one get_archive, wherever the engine's host is."""
+    try:
+        chunks, _ = container.get_archive(path)
+    except docker.errors.NotFound:
+        return {}
+    found = {}
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        for member in tar.getmembers():
+            data = tar.extractfile(member) if member.isfile() and member.name.count("/") <= 1 else None
+            if data is not None:
+                found[posixpath.basename(member.name)] = data.read()
+    return found
+
+
 class NameTaken(Exception):
     """A container of that name exists: names are how we claim things on the engine atomically."""
 

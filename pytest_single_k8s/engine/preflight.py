@@ -58,16 +58,6 @@ def check_engine(info: dict[str, Any], version: dict[str, Any], docker_host: str
         )
 
 
-def unseen(path: object) -> PreflightError:
-    """The user's view of an engine that does not see a directory this process made."""
-    return PreflightError(
-        f"the Docker engine does not see {path}, which this process made: pytest seems to run in a container "
-        "whose files the engine cannot see (docker-outside-of-docker). The components mount that directory from "
-        "the engine's host and publish the apiserver on the host's loopback: "
-        "run pytest on the engine's host, or point the tests at an existing cluster"
-    )
-
-
 def explain(error: docker.errors.APIError) -> PreflightError:
     """The user's view of an engine refusing a privileged host-namespace container."""
     text = str(error)

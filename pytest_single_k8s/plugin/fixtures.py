@@ -175,6 +175,6 @@ def k8s_webhook(k8s_cluster: Cluster | ExternalCluster) -> Iterator[Webhook]:
     if not isinstance(k8s_cluster, Cluster):
         pytest.skip(f"pytest-single-k8s: k8s_webhook: the apiserver of {k8s_cluster.server} cannot reach this host")
     try:
-        yield webhooks.for_cluster(k8s_cluster.plan)
+        yield webhooks.for_cluster(k8s_cluster)
     finally:
         webhooks.remove_pointing_here(k8s_cluster.api_client)

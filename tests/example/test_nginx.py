@@ -95,9 +95,9 @@ def test_nginx_through_a_cluster_ip_service_from_inside(k8s_client, k8s_namespac
 
 
 @pytest.mark.k8s
-def test_nginx_through_a_node_port_from_the_host(k8s_cluster, nginx):
+def test_nginx_through_a_node_port_from_this_process(k8s_cluster, nginx):
     _, service = nginx
-    url = f"http://{k8s_cluster.plan.node_ip}:{service.spec.ports[0].node_port}/"
+    url = f"http://{k8s_cluster.node_address}:{service.spec.ports[0].node_port}/"
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # this host's address: never via HTTP_PROXY
 
     def fetch():

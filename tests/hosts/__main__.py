@@ -1,6 +1,7 @@
 """The host matrix: `python -m tests.hosts [CELL ...]` (default: every cell) boots each Debian VM,
-runs the example and a kubelet restart against a throwaway cluster inside, checks that nothing
-is left, and prints a table. The images are built (or found) here and loaded into each VM.
+or starts each job container (the engine cells: tests/hosts/engines.py), runs the example and a
+kubelet restart against a throwaway cluster there, checks that nothing is left on the engine's
+host, and prints a table. The images are built (or found) here and loaded into each VM.
 With --conformance, each VM runs the conformance subset instead (tests/conformance)."""
 
 from __future__ import annotations
@@ -18,22 +19,32 @@ from pytest_single_k8s.engine.connection import connect
 from tests.conformance import images as e2e_images
 from tests.conformance.__main__ import prepare
 
-from . import disk, tools, vm
-from .cells import CELLS
+from . import disk, engines, tools, vm
+from .cells import CELLS, ENGINE_CELLS
 
 
 def run_cells(images: Images, names: list[str], say=print, conformance: bool = False) -> list[vm.Result]:
     """Boot each named cell with our images and its job; their results, in order. With `conformance`,
     the job is the conformance subset (tests/conformance), with e2e.test and its images made here."""
-    tools.ensure(say)
     images.ensure()
+    results = []
+    if any(name in ENGINE_CELLS for name in names):
+        engine_image = engines.image(images, say)
+    for name in (name for name in names if name in ENGINE_CELLS):
+        say(f" • cell {name}: the job in a container ...")
+        result = engines.run(ENGINE_CELLS[name], images.client, engine_image, images.versions.kubernetes)
+        say(f" {'✓' if result.passed else '✗'} cell {name}: {result.summary} [{result.seconds:.0f}s]")
+        results.append(result)
+    names = [name for name in names if name in CELLS]
+    if not names:
+        return results
+    tools.ensure(say)
     refs, e2e = [images.ref(name) for name in NAMES], None
     if conformance:
         with tempfile.TemporaryDirectory() as scratch:
             e2e, made, _ = prepare(images, e2e_images.repo_list(Path(scratch)), Status())
         refs += list(made.values())
     saved = vm.saved_images(images.client, refs)
-    results = []
     for name in names:
         cell = CELLS[name]
         built = disk.ensure(cell, say)
@@ -65,18 +76,19 @@ def table(results: list[vm.Result]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.hosts", description=__doc__)
-    parser.add_argument("cells", nargs="*", help=f"cells to run, of {', '.join(CELLS)} (default: all)")
+    every = [*CELLS, *ENGINE_CELLS]
+    parser.add_argument("cells", nargs="*", help=f"cells to run, of {', '.join(every)} (default: all)")
     parser.add_argument("--k8s-version", default="latest")
     parser.add_argument("--logs", action="store_true", help="print each cell's whole log")
     parser.add_argument(
         "--conformance", action="store_true", help="run the conformance subset in each cell instead of the example"
     )
     args = parser.parse_args(argv)
-    unknown = [name for name in args.cells if name not in CELLS]
+    unknown = [name for name in args.cells if name not in every]
     if unknown:
-        parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(CELLS)}")
+        parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(every)}")
     images = Images.chosen(connect(), Wanted(version=args.k8s_version), Status())
-    results = run_cells(images, args.cells or list(CELLS), conformance=args.conformance)
+    results = run_cells(images, args.cells or every, conformance=args.conformance)
     for result in results:
         if args.logs or not result.passed:
             print(f"\n--- cell {result.cell.name} ---\n{result.log}\n")

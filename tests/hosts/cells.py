@@ -52,4 +52,22 @@ CELLS = {
                   "Docker's root in /srv/docker"),
     )
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EngineCell:
+    """A cell where pytest runs in a job container beside an engine (tests/hosts/engines.py)."""
+
+    name: str
+    note: str = ""
+    debian: str = "12"  # the job image's, for the table
+
+
+ENGINE_CELLS = {
+    cell.name: cell
+    for cell in (
+        EngineCell("dood", note="pytest in a job container on a network of its own, with this host's engine's "
+                                "socket and the checkout at /__w/psk8s/psk8s (GitHub's container: jobs)"),
+    )
+}  # fmt: skip
 CI_CELLS = ("c",)  # what `python -m pytest` runs (tests/hosts/test_matrix.py)

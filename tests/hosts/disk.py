@@ -124,9 +124,13 @@ def _customise(cell: Cell, rootfs: Path) -> None:
 def _install_dependencies(rootfs: Path) -> None:
     """pip on this host installs wheels for the guest's Python into the rootfs: the VM has no network."""
     python = (rootfs / "usr/bin/python3").readlink().name  # e.g. python3.13
-    version = python.removeprefix("python")
+    install_dependencies(rootfs / SITE.lstrip("/"), python.removeprefix("python"))
+
+
+def install_dependencies(target: Path, version: str) -> None:
+    """The plugin's dependencies, as wheels for Python `version` (e.g. 3.11) on Linux, into `target`: pip
+    runs on this host, with its network and certificates."""
     wheels = [f"--platform=manylinux_2_{minor}_x86_64" for minor in (17, 28, 34)]
-    target = str(rootfs / SITE.lstrip("/"))
     pip = [
         sys.executable,
         "-m",
@@ -135,7 +139,7 @@ def _install_dependencies(rootfs: Path) -> None:
         "--quiet",
         "--no-warn-conflicts",
         "--target",
-        target,
+        str(target),
         "--python-version",
         version,
     ]

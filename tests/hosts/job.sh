@@ -1,7 +1,8 @@
 #!/bin/bash
-# The job a host matrix VM runs at boot (pytest-single-k8s-job.service), then it
-# powers off. The checkout is shared read-only at /checkout, our images at
-# /images, and /job holds what the host wrote for this run and what we report:
+# The job a host matrix cell runs: a VM at boot (pytest-single-k8s-job.service, then
+# it powers off), or a job container (tests/hosts/engines.py). The checkout is at
+# $CHECKOUT (default /checkout), our images at /images (loaded unless LOAD_IMAGES=0),
+# and /job holds what the host wrote for this run and what we report:
 #   engine        what `docker info` says of the engine
 #   security      the engine's security options (apparmor, seccomp, cgroupns)
 #   output.log    the whole run
@@ -11,24 +12,29 @@
 set -uo pipefail
 exec >/job/output.log 2>&1
 export HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=/job/cache
-export PYTHONPATH=/opt/pytest-single-k8s/site:/checkout
+checkout=${CHECKOUT:-/checkout}
+export PYTHONPATH=/opt/pytest-single-k8s/site:$checkout
 version=$(cat /job/version)
+# Under QEMU's TCG everything runs about ten times slower than on a host: the readiness waits get
+# 300 s instead of 120 (the local-path pod's status once lagged its start by over 100 s there).
+ready_timeout=${READY_TIMEOUT:-300}
+for _ in $(seq 60); do docker version >/dev/null 2>&1 && break; sleep 1; done  # a dind service may still start
 
 docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >/job/engine
 docker info --format '{{join .SecurityOptions ","}}' >/job/security
-echo "== docker load"
-time docker load -i /images/images.tar
-cd /checkout
+if [[ ${LOAD_IMAGES:-1} == 1 ]]; then
+  echo "== docker load"
+  time docker load -i /images/images.tar
+fi
+cd "$checkout"
 if [[ -d /job/e2e ]]; then
   echo "== conformance subset"
   time python3 -m tests.conformance --subset --prebuilt /job/e2e --version "$version" --output /job/conformance
   echo $? >/job/pytest.status
 else
   echo "== pytest"
-  # Under QEMU's TCG everything runs about ten times slower than on a host: the readiness waits get
-  # 300 s instead of 120 (the local-path pod's status once lagged its start by over 100 s there).
   time python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider \
-    --k8s-version "$version" --k8s-ready-timeout 300 -v -rA \
+    --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" -v -rA \
     tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running
   echo $? >/job/pytest.status
 fi

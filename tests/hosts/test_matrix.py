@@ -5,7 +5,7 @@ import pytest
 
 from . import tools
 from .__main__ import run_cells, table
-from .cells import CELLS, CI_CELLS
+from .cells import CELLS, CI_CELLS, ENGINE_CELLS
 
 
 @pytest.mark.parametrize("name", CI_CELLS)
@@ -18,6 +18,19 @@ def test_a_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys, name):
     with capsys.disabled():  # the table belongs in the log of every run
         print(f"\n{CELLS[name].note}\n{table([result])}")
     assert result.engine, f"the VM's job did not report its engine; its log:\n{result.log[-6000:]}"
+    assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
+    assert result.leftovers_checked, f"the leftovers check did not run to its end in cell {name}:\n{result.log[-4000:]}"
+    assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"
+
+
+# On this engine, as the session's cluster would be: before it (root conftest.py), since one engine runs one
+# cluster at a time, and a kubelet of the session's would make the cell's refuse to start.
+@pytest.mark.own_cluster
+@pytest.mark.parametrize("name", list(ENGINE_CELLS))
+def test_an_engine_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys, name):
+    [result] = run_cells(k8s_images, [name])
+    with capsys.disabled():
+        print(f"\n{ENGINE_CELLS[name].note}\n{table([result])}")
     assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
     assert result.leftovers_checked, f"the leftovers check did not run to its end in cell {name}:\n{result.log[-4000:]}"
     assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"

@@ -20,7 +20,7 @@ import docker
 
 from pytest_single_k8s.common.paths import cache_dir
 
-from .cells import Cell
+from .cells import Cell, EngineCell
 from .disk import CHECKOUT, HERE, Disk
 
 QEMU = "qemu-system-x86_64"
@@ -29,7 +29,7 @@ MEMORY_MIB = 8192
 
 @dataclass
 class Result:
-    cell: Cell
+    cell: Cell | EngineCell
     engine: str = ""  # "VERSION DRIVER CGROUPVERSION STORAGE DRIVERSTATUS"
     security: str = ""  # the engine's security options, comma-separated
     pytest_status: int | None = None
@@ -104,16 +104,21 @@ def run(cell: Cell, disk: Disk, images: Path, version: str, timeout: float = 360
                 process.kill()
                 process.wait()
         result.seconds = time.monotonic() - started
-        result.engine = _read(job / "engine")
-        result.security = _read(job / "security")
-        status = _read(job / "pytest.status")
-        result.pytest_status = int(status) if status.isdigit() else None
-        result.leftovers = _read(job / "leftovers").splitlines()
-        result.leftovers_checked = _read(job / "leftovers.status") in ("0", "1")  # 1: it found something
-        result.log = _read(job / "output.log") or _read(job / "console.log")[-5000:]
-        lines = [line for line in result.log.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
-        result.summary = lines[-1].strip("= ") if lines else "(no pytest summary)"
+        read_report(result, job)
     return result
+
+
+def read_report(result: Result, job: Path) -> None:
+    """What a cell's job wrote in its folder (tests/hosts/job.sh), into `result`."""
+    result.engine = _read(job / "engine")
+    result.security = _read(job / "security")
+    status = _read(job / "pytest.status")
+    result.pytest_status = int(status) if status.isdigit() else None
+    result.leftovers = _read(job / "leftovers").splitlines()
+    result.leftovers_checked = _read(job / "leftovers.status") in ("0", "1")  # 1: it found something
+    result.log = _read(job / "output.log") or _read(job / "console.log")[-5000:]
+    lines = [line for line in result.log.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
+    result.summary = lines[-1].strip("= ") if lines else "(no pytest summary)"
 
 
 def _read(path: Path) -> str:

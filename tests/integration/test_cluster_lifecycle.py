@@ -1,12 +1,11 @@
 """A whole pytest session with a cluster, run inside this one: it leaves nothing behind."""
 
-import shutil
-import tempfile
-from pathlib import Path
+import sys
 
 import pytest
 
 from pytest_single_k8s import leftovers
+from pytest_single_k8s.cluster import directory
 
 pytestmark = pytest.mark.own_cluster
 
@@ -52,19 +51,28 @@ def test_a_session_leaves_nothing_behind(pytester, k8s_images, outcome):
     assert leftovers.find(k8s_images.client, kubernetes_image) == []
 
 
-def test_a_session_with_tmpdir_elsewhere_keeps_its_cluster_there_and_leaves_nothing(pytester, k8s_images, monkeypatch):
-    elsewhere = Path(tempfile.mkdtemp(prefix="psk8s-tmpdir-", dir="/var/tmp"))
-    try:
-        monkeypatch.setenv("TMPDIR", str(elsewhere))
-        pytester.makepyfile(
-            test_pods=INNER_TEST.replace("OUTCOME", repr("passed")),
-            test_where=WHERE,
-        )
-        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", "--k8s-version",
-                                               k8s_images.versions.kubernetes)  # fmt: skip
-        result.assert_outcomes(passed=2)
-        result.stdout.fnmatch_lines([f"*CLUSTER-DIRECTORY {elsewhere}/pytest-single-k8s-*"])
-        assert leftovers.find(k8s_images.client, k8s_images.ref("kubernetes"), str(elsewhere)) == []
-        assert list(elsewhere.iterdir()) == []
-    finally:
-        shutil.rmtree(elsewhere, ignore_errors=True)
+# Runs pytest in a mount namespace of its own with a tmpfs as TMPDIR: the engine sees none of the files this
+# pytest makes, as when pytest runs in a container that drives the host's engine (docker-outside-of-docker).
+UNSEEN_TMPDIR = """
+import ctypes, os, subprocess, sys
+if ctypes.CDLL(None, use_errno=True).unshare(0x00020000) != 0:  # CLONE_NEWNS
+    raise OSError(ctypes.get_errno(), "unshare")
+subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", sys.argv[1]], check=True)
+os.environ["TMPDIR"] = sys.argv[1]
+subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-s", *sys.argv[2:]])
+print("LEFT-IN-TMPDIR", sorted(os.listdir(sys.argv[1])))
+"""
+
+
+def test_a_session_whose_files_the_engine_cannot_see_runs_its_cluster_on_the_engine_s_host(pytester, k8s_images):
+    """Everything the cluster keeps on disk is on the engine's host, made there through the engine; this
+    process keeps its credentials in memory, and its TMPDIR is left as it was."""
+    pytester.makepyfile(test_pods=INNER_TEST.replace("OUTCOME", repr("passed")), test_where=WHERE)
+    runner = pytester.path / "unseen_tmpdir.py"
+    runner.write_text(UNSEEN_TMPDIR)
+    private = pytester.mkdir("private-tmp")
+    result = pytester.run(sys.executable, str(runner), str(private), "--k8s-version", k8s_images.versions.kubernetes)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"*CLUSTER-DIRECTORY {directory.ROOT}/{directory.PREFIX}*", "LEFT-IN-TMPDIR []"])
+    assert leftovers.find(k8s_images.client, k8s_images.ref("kubernetes")) == []

@@ -7,7 +7,6 @@ and checks with leftovers.find() that nothing of ours is left on the host.
 import shutil
 import socket
 import subprocess
-import sys
 import uuid
 
 import pytest
@@ -125,28 +124,3 @@ def test_another_kubernetes_node_agent_on_the_host_makes_the_session_refuse(pyte
     finally:
         process.kill()
         process.wait()
-
-
-# Runs pytest in a mount namespace of its own with a tmpfs as TMPDIR: the Docker engine cannot see the
-# files this pytest makes, as when pytest runs in a container that drives the host's engine.
-UNSEEN_TMPDIR = """
-import ctypes, os, subprocess, sys
-if ctypes.CDLL(None, use_errno=True).unshare(0x00020000) != 0:  # CLONE_NEWNS
-    raise OSError(ctypes.get_errno(), "unshare")
-subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-subprocess.run(["mount", "-t", "tmpfs", "tmpfs", sys.argv[1]], check=True)
-os.environ["TMPDIR"] = sys.argv[1]
-os.execv(sys.executable, [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *sys.argv[2:]])
-"""
-
-
-def test_a_pytest_whose_files_the_engine_cannot_see_is_refused_with_what_to_do(pytester, k8s_images, clean_host):
-    pytester.makepyfile(MARKED_TEST)
-    runner = pytester.path / "unseen_tmpdir.py"
-    runner.write_text(UNSEEN_TMPDIR)
-    private = pytester.mkdir("private-tmp")
-    result = pytester.run(sys.executable, str(runner), str(private), "--k8s-version", k8s_images.versions.kubernetes)
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*PreflightError: the Docker engine does not see */pytest-single-k8s-*docker-outside-of-docker*"]
-    )

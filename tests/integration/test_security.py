@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from pytest_single_k8s.cluster import directory
 from pytest_single_k8s.cluster import names as c
+from pytest_single_k8s.cluster.credentials import CA, CLIENT_FILES
 from pytest_single_k8s.engine import labels
 
 pytestmark = pytest.mark.k8s
@@ -29,7 +31,7 @@ def tls_ports(cluster):
 
 
 def test_every_component_port_speaks_tls_signed_by_the_cluster_ca(k8s_cluster):
-    context = ssl.create_default_context(cafile=k8s_cluster.plan.pki("ca.crt"))
+    context = ssl.create_default_context(cafile=k8s_cluster.credentials.path(CA))
     context.check_hostname = False  # the names are checked by the components' clients; here: the chain
     for component, (host, port) in tls_ports(k8s_cluster).items():
         with socket.create_connection((host, port), timeout=5) as raw, context.wrap_socket(raw) as tls:
@@ -60,7 +62,7 @@ def test_etcd_demands_a_client_certificate(k8s_cluster):
 
 
 def anonymous(url, cluster):
-    context = ssl.create_default_context(cafile=cluster.plan.pki("ca.crt"))
+    context = ssl.create_default_context(cafile=cluster.credentials.path(CA))
     context.check_hostname = False
     try:
         with urllib.request.urlopen(url, timeout=5, context=context) as response:
@@ -138,7 +140,7 @@ def test_a_service_account_cannot_read_secrets_of_another_namespace(k8s_client, 
         token = issued.token
         configuration = client.Configuration()
         configuration.host = k8s_cluster.server
-        configuration.ssl_ca_cert = k8s_cluster.plan.pki("ca.crt")
+        configuration.ssl_ca_cert = str(k8s_cluster.credentials.path(CA))
         configuration.api_key = {"authorization": f"Bearer {token}"}
         as_pod = client.CoreV1Api(client.ApiClient(configuration))
         with pytest.raises(client.ApiException) as denied:
@@ -149,20 +151,19 @@ def test_a_service_account_cannot_read_secrets_of_another_namespace(k8s_client, 
         core.delete_namespace(other)
 
 
-def test_keys_and_kubeconfigs_are_private_files(k8s_cluster):
-    pki = k8s_cluster.kubeconfig.parent
-    assert stat.S_IMODE(pki.stat().st_mode) == 0o700
-    assert stat.S_IMODE(pki.parent.stat().st_mode) == 0o700
-    private = [p for p in pki.iterdir() if p.suffix in (".key", ".kubeconfig")]
-    assert len(private) >= 10
-    for path in private:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+def test_no_key_is_on_a_disk_of_this_process_or_in_the_cluster_s_directory(k8s_cluster):
+    """This process holds its credentials in memory files; the engine's host keeps only the node's
+    directories (this test runs on it: it reads the directory as the engine's host has it)."""
+    for name in CLIENT_FILES:
+        assert os.readlink(k8s_cluster.credentials.path(name)).startswith("/memfd:"), name
+    place = k8s_cluster.plan.directory
+    assert stat.S_IMODE(place.stat().st_mode) == 0o700
+    assert sorted(os.listdir(place)) == sorted([*directory.SUBDIRECTORIES, directory.MARKER, "host-state"])
 
 
 def test_each_component_holds_only_its_own_keys_and_the_ca_key_is_nowhere(k8s_cluster):
     plan = k8s_cluster.plan
-    pki = Path(plan.pki(""))
-    assert not (pki / "ca.key").exists()  # every certificate was issued at the start; nothing signs later
+    pki = Path(plan.pki_directory)
     held = {}
     for component in c.COMPONENTS:
         container = k8s_cluster.container(component)
@@ -194,8 +195,10 @@ def test_each_component_holds_only_its_own_keys_and_the_ca_key_is_nowhere(k8s_cl
         },
         c.KUBELET: {"kubelet.kubeconfig", "kubelet-server.key"},
         c.PROXY: {"kube-proxy.kubeconfig"},
-        c.KUBECTL: {"admin-internal.kubeconfig"},
+        # and what clients need, for the processes that did not make the cluster (credentials.py)
+        c.KUBECTL: {"admin-internal.kubeconfig", "admin.key", "webhook-server.key"},
     }
+    assert not any("ca.key" in names for names in held.values())  # every certificate was issued at the start
 
 
 def test_no_pod_of_ours_can_pull_its_image_from_a_registry(k8s_cluster):

@@ -14,7 +14,7 @@ from kubernetes import client
 @pytest.fixture
 def dead_end(k8s_cluster):
     from pytest_single_k8s.cluster import webhooks
-    return webhooks.for_cluster(k8s_cluster.plan)
+    return webhooks.for_cluster(k8s_cluster)
 
 @pytest.mark.k8s
 def test_1_registers_a_webhook_then_fails(k8s_client, WEBHOOK):

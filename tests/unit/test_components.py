@@ -6,6 +6,7 @@ import pytest
 
 from pytest_single_k8s.cluster import certificates, configs, specs
 from pytest_single_k8s.cluster import names as c
+from pytest_single_k8s.cluster.credentials import CLIENT_FILES
 from pytest_single_k8s.cluster.plan import ClusterPlan
 from pytest_single_k8s.engine import labels
 from pytest_single_k8s.engine.containers import ContainerSpec, archive
@@ -153,7 +154,7 @@ def test_each_component_gets_the_files_it_names_and_no_other_s_key(tmp_path):
     """Through the engine (put_archive), not by mounting this process's directory: its own keys and
     kubeconfig, the configs it reads and what those name; the CA's key exists nowhere."""
     p = plan(directory=tmp_path / "pytest-single-k8s-abcd1234")
-    issued = certificates.write(p, "https://127.0.0.1:6443")
+    issued = certificates.issue(p)
     files = {**issued.files, **{p.etc(name): text.encode() for name, text in configs.files(p).items()}}
     got = {
         component: {Path(path).name for path in spec.files} for component, spec in specs.components(p, files).items()
@@ -165,7 +166,9 @@ def test_each_component_gets_the_files_it_names_and_no_other_s_key(tmp_path):
     assert keys[c.KUBELET] == {"kubelet.kubeconfig", "kubelet-server.key"}
     assert got[c.KUBELET] >= {"kubelet.json", "ca.crt", "kubelet-server.crt"}  # named in kubelet.json
     assert keys[c.PROXY] == {"kube-proxy.kubeconfig"}  # named in kube-proxy.json
-    assert keys[c.KUBECTL] == {"admin-internal.kubeconfig"}
+    # and what clients of the cluster need, for the processes that did not make it (credentials.py)
+    assert keys[c.KUBECTL] == {"admin-internal.kubeconfig", "admin.key", "webhook-server.key"}
+    assert got[c.KUBECTL] >= set(CLIENT_FILES)
     assert keys[c.ETCD] == {"etcd-server.key"}
     assert got[c.NETWORK] == set()
     assert not any("ca.key" in names for names in got.values())

@@ -23,6 +23,7 @@ import pytest
 from kubernetes.stream import stream
 
 from pytest_single_k8s.cluster import certificates, readiness
+from pytest_single_k8s.cluster.credentials import CA, CLIENT_FILES, Credentials
 from pytest_single_k8s.cluster.external import ExternalCluster
 from pytest_single_k8s.cluster.handle import Cluster
 from pytest_single_k8s.cluster.names import NODE_NAME
@@ -111,17 +112,23 @@ def cluster_at(tmp_path, address: str) -> tuple[Cluster, ssl.SSLContext]:
     """A Cluster handle with its real PKI (the apiserver's certificate names `address` too), no containers;
     and the apiserver's TLS context. Its apiserver is to be served on 127.0.0.1 (Cluster.server)."""
     cluster_plan = plan(directory=tmp_path / "cluster", network_ip=address)
-    certificates.write(cluster_plan, "https://127.0.0.1:1")  # the port goes in once the server has one
+    issued = certificates.issue(cluster_plan)
+    for name in ("apiserver.crt", "apiserver.key"):
+        (tmp_path / name).write_bytes(issued[name])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cluster_plan.pki("apiserver.crt"), cluster_plan.pki("apiserver.key"))
-    return Cluster(None, cluster_plan, Status(io.StringIO())), context
+    context.load_cert_chain(tmp_path / "apiserver.crt", tmp_path / "apiserver.key")
+    cluster = Cluster(None, cluster_plan, Status(io.StringIO()), api_port=1)  # the port once the server has one
+    cluster.credentials = Credentials({name: issued[name] for name in CLIENT_FILES}, cluster.server)
+    return cluster, context
 
 
 def test_the_readiness_checks_reach_a_component_directly(tmp_path, address):
     cluster, context = cluster_at(tmp_path, address)
     with serving(address, FakeApiserver, context) as tls_port:
+        ca = str(cluster.credentials.path(CA))
+        server = f"https://{address}:{tls_port}"
         checks = readiness.Readiness(
-            None, cluster.plan, f"https://{address}:{tls_port}", cluster.api_client, cluster.status
+            None, cluster.plan, [server], cluster.use_server, ca, cluster.api_client, cluster.status
         ).checks()
         # The one check made from this process; the others are made through the engine or the apiserver.
         assert checks[readiness.APISERVER_READY][1]() == "ok"
@@ -131,8 +138,10 @@ def test_the_readiness_checks_reach_a_component_directly(tmp_path, address):
 def apiserver_of(cluster: Cluster, context: ssl.SSLContext) -> Iterator[None]:
     """The cluster's apiserver at 127.0.0.1, its port in the handle and the admin kubeconfig."""
     with serving("127.0.0.1", FakeApiserver, context) as port:
+        old = cluster.credentials
         cluster.api_port = port
-        cluster.kubeconfig.write_text(cluster.kubeconfig.read_text().replace("https://127.0.0.1:1", cluster.server))
+        cluster.credentials = Credentials(old.contents, cluster.server)
+        old.close()
         yield
 
 

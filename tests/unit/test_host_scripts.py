@@ -223,23 +223,26 @@ def test_host_prepare_refuses_a_host_where_another_kubernetes_runs_before_touchi
     root, run = host
     (root / "proc" / "812").mkdir()
     (root / "proc" / "812" / "comm").write_text("kubelet\n")
-    path = cluster_directory(root, "abcd1234")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
+    path = root / f"{directory.PREFIX}abcd1234"
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", *directory.SUBDIRECTORIES)
     assert result.returncode == 4
     assert "another Kubernetes runs on this host: kubelet (pid 812)" in result.stderr
-    assert not (path / "host-state").exists()  # nothing changed, so host-cleanup leaves the host alone
+    assert not path.exists()  # nothing made, so host-cleanup leaves the host alone
 
 
-def test_host_prepare_shares_the_kubelet_s_root_and_changes_no_netfilter_setting_already_on(host):
+def test_host_prepare_makes_the_directory_shares_the_kubelet_s_root_and_keeps_netfilter_settings_on(host):
     root, run = host
     for family in ("iptables", "ip6tables"):
         (root / "proc" / "sys" / "net" / "bridge" / f"bridge-nf-call-{family}").write_text("1\n")
-    path = cluster_directory(root, "abcd1234")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
+    path = root / f"{directory.PREFIX}abcd1234"
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", *directory.SUBDIRECTORIES)
     assert result.returncode == 0, result.stderr
     calls = (root / "calls").read_text().splitlines()
     assert calls == [f"mount --bind {path}/kubelet {path}/kubelet", f"mount --make-rshared {path}/kubelet"]
     assert (path / "host-state").read_text() == ""  # made: host-cleanup may undo host-wide changes
+    assert (path / directory.MARKER).read_text() == "abcd1234\n"
+    assert sorted(x.name for x in path.iterdir()) == sorted([*directory.SUBDIRECTORIES, directory.MARKER, "host-state"])
+    assert oct(path.stat().st_mode & 0o777) == "0o700"
 
 
 def test_service_fence_refuses_untranslated_service_traffic_of_pods_then_runs_kube_proxy(host):
@@ -256,13 +259,17 @@ def test_service_fence_refuses_untranslated_service_traffic_of_pods_then_runs_ku
     assert calls[-1] == "iptables -w 5 -I FORWARD -j KUBE-SERVICE-FENCE"  # once: -C found no jump yet
 
 
-def test_host_prepare_refuses_a_directory_the_engine_does_not_see_as_the_cluster_s(host):
+@pytest.mark.parametrize("marker", ["ef567890", "abcd1234"])
+def test_host_prepare_leaves_a_directory_already_there_alone(host, marker):
     root, run = host
-    path = cluster_directory(root, "abcd1234", marker="ef567890")
-    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234")
+    path = cluster_directory(root, "abcd1234", marker=marker)
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", *directory.SUBDIRECTORIES)
     assert result.returncode == 3
-    assert "does not see" in result.stderr
+    assert "already there" in result.stderr
+    assert sorted(x.name for x in path.iterdir()) == ["cluster-id", "kubelet"]
+    assert not (root / "calls").exists()
 
 
-def test_the_marker_the_scripts_read_is_the_one_the_directory_gets():
+def test_the_marker_the_scripts_read_is_the_one_host_prepare_writes():
     assert f'"$dir/{directory.MARKER}"' in (SCRIPTS / "host-lib").read_text()
+    assert f'"$dir/{directory.MARKER}"' in (SCRIPTS / "host-prepare").read_text()

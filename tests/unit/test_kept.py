@@ -30,14 +30,6 @@ def test_only_a_kept_plan_labels_its_containers_as_kept():
     assert kept_plan.labels("kubelet")[KEPT_LABEL] == kept_plan.fingerprint()
 
 
-def test_the_state_round_trips_and_a_missing_one_reads_as_none(tmp_path):
-    assert kept.read_state(tmp_path) is None
-    kept.write_state(tmp_path, {"plan": as_state(plan()), "api_port": 1234})
-    state = kept.read_state(tmp_path)
-    assert state is not None
-    assert state["api_port"] == 1234
-
-
 @pytest.mark.parametrize(
     ("wanted", "said"),
     [

@@ -1,6 +1,5 @@
 import ipaddress
 import json
-import stat
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -9,20 +8,20 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pytest_single_k8s.cluster.pki import SERVER, Identity, Pki
 
 
-def load(path):
-    return x509.load_pem_x509_certificate(path.read_bytes())
+def load(content):
+    return x509.load_pem_x509_certificate(content)
 
 
-def test_issued_certificates_chain_to_the_ca_with_names_and_groups(tmp_path):
-    pki = Pki(tmp_path / "pki")
+def test_issued_certificates_chain_to_the_ca_with_names_and_groups():
+    pki = Pki("/etc/pki")
     pki.issue(Identity("kubelet", "system:node:n1", groups=("system:nodes",)))
     pki.issue(
         Identity(
             "apiserver", "kube-apiserver", usages=(SERVER,), dns_names=("kubernetes",), ips=("10.96.0.1", "127.0.0.1")
         )
     )
-    ca = load(pki.path("ca.crt"))
-    kubelet, apiserver = load(pki.path("kubelet.crt")), load(pki.path("apiserver.crt"))
+    ca = load(pki["ca.crt"])
+    kubelet, apiserver = load(pki["kubelet.crt"]), load(pki["apiserver.crt"])
     for cert in (kubelet, apiserver):
         cert.verify_directly_issued_by(ca)
     assert kubelet.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "system:node:n1"
@@ -39,20 +38,21 @@ def test_issued_certificates_chain_to_the_ca_with_names_and_groups(tmp_path):
     assert isinstance(apiserver.public_key(), ec.EllipticCurvePublicKey)
 
 
-def test_keys_and_kubeconfigs_are_private(tmp_path):
-    pki = Pki(tmp_path / "pki")
+def test_nothing_is_written_the_files_are_kept_by_the_path_components_find_them_at(tmp_path):
+    pki = Pki(str(tmp_path / "pki"))
     pki.issue(Identity("admin", "admin", groups=("system:masters",)))
     pki.key_pair("service-account")
     pki.kubeconfig("admin.kubeconfig", "admin", "https://127.0.0.1:1234")
-    assert stat.S_IMODE(pki.directory.stat().st_mode) == 0o700
-    for path in pki.directory.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert not (tmp_path / "pki").exists()
+    names = ["ca.crt", "admin.crt", "admin.key", "service-account.key", "service-account.pub", "admin.kubeconfig"]
+    assert sorted(pki.files) == sorted(f"{tmp_path}/pki/{name}" for name in names)
 
 
-def test_kubeconfig_embeds_the_server_ca_and_identity(tmp_path):
-    pki = Pki(tmp_path / "pki")
+def test_kubeconfig_embeds_the_server_ca_and_identity():
+    pki = Pki("/etc/pki")
     pki.issue(Identity("admin", "admin"))
-    config = json.loads(pki.kubeconfig("admin.kubeconfig", "admin", "https://127.0.0.1:1234").read_text())
+    pki.kubeconfig("admin.kubeconfig", "admin", "https://127.0.0.1:1234")
+    config = json.loads(pki["admin.kubeconfig"])
     cluster = config["clusters"][0]["cluster"]
     assert cluster["server"] == "https://127.0.0.1:1234"
     assert cluster["certificate-authority-data"]
