@@ -31,14 +31,14 @@ import docker.errors
 from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
-from ..engine import addresses, lock, ownership, preflight
+from ..engine import addresses, connection, lock, ownership, preflight
 from ..engine.containers import ContainerSpec, create, labelled, last_logs
 from ..engine.labels import CLUSTER_LABEL
 from ..errors import ComponentFailed, EngineBusy, ForeignKubernetes
 from . import addons, certificates, configs, directory, kept, pods, reaping, reuse, specs, teardown
 from .credentials import CLIENT_FILES
 from .handle import Cluster
-from .host import MODULES, run_script
+from .host import run_script
 from .names import (
     APISERVER,
     APISERVER_PORT,
@@ -74,8 +74,8 @@ def create_cluster(
     until the cluster serves pods; on failure, delete. A kept cluster outlives its owner."""
     clock = time.monotonic()  # the zero of Cluster.timings
     info = client.info()  # read once: preflight and the plan both judge by it
-    preflight.check_engine(info, client.version(), os.environ.get("DOCKER_HOST"))
-    reach = addresses.find(client, os.environ.get("DOCKER_HOST"), engine_address)
+    preflight.check_engine(info, client.version())
+    reach = addresses.find(client, connection.docker_host(), engine_address)
     plan = plan_cluster(client, info, images, api_port, extra_args or {}, keep, addon_names, reach)
     engine = lock.wait_for_engine(
         client, status, wait_timeout, functools.partial(_attach_or_claim, client, plan, status, ready_timeout)
@@ -285,7 +285,6 @@ def _prepare_host(cluster: Cluster) -> None:
             plan.cluster_id,
             command,
             "prepare the host",
-            volumes=MODULES,
         )
     except ComponentFailed as error:
         if "another Kubernetes runs on this host" in str(error):

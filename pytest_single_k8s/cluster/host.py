@@ -9,8 +9,6 @@ from ..engine import oneshot
 from ..engine.labels import HELPER_LABEL
 from ..errors import ComponentFailed
 
-MODULES = ("/lib/modules:/lib/modules:ro",)  # for scripts that load or unload kernel modules
-
 
 def run_script(
     client: docker.DockerClient,
@@ -18,12 +16,13 @@ def run_script(
     cluster_id: str,
     command: list[str],
     what: str,
-    volumes: tuple[str, ...] = (),
     timeout: float = 120,
 ) -> str:
-    """Run `command` on the host; a failure names the script and shows its output."""
+    """Run `command` on the host, with its kernel modules (scripts load and unload some); a failure names the
+    script and shows its output."""
     try:
-        return oneshot.run(client, oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}, volumes), timeout)
+        spec = oneshot.on_host(image, command, {HELPER_LABEL: cluster_id}, modules=True)
+        return oneshot.run(client, spec, timeout)
     except (oneshot.OneShotFailed, docker.errors.APIError) as error:
         output = error.output if isinstance(error, oneshot.OneShotFailed) else str(error)
         script = next((word for word in command if word.startswith("host-")), command[0])

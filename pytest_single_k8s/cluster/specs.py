@@ -14,7 +14,6 @@ from ..engine.oneshot import HOST_NAMESPACES
 from .certificates import FRONT_PROXY_CLIENT
 from .credentials import CLIENT_FILES
 from .directory import VOLUMES
-from .host import MODULES
 from .names import (
     APISERVER,
     APISERVER_PORT,
@@ -260,6 +259,7 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
         # The kubelet places pods' cgroups beside the engine's: it must see the host's cgroup tree as it is,
         # not the private namespace Docker gives a container on cgroup v2.
         cgroupns="host",
+        modules=True,
         volumes=[
             f"{plan.directory / 'cri-dockerd'}:{plan.directory / 'cri-dockerd'}:rw",
             f"{logs}:{logs}:rw",
@@ -272,7 +272,6 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
             # cri-dockerd links pod logs to the engine's json log files and rewrites sandboxes' resolv.conf.
             f"{plan.docker_root}:{plan.docker_root}:rw",
             "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-            "/lib/modules:/lib/modules:ro",
             # With Docker's systemd cgroup driver the kubelet asks systemd for pods' slices: it needs
             # /run/systemd/system (the sign that systemd runs) and systemd's private socket.
             *(["/run/systemd:/run/systemd:rw"] if plan.cgroup_driver == "systemd" else []),
@@ -296,7 +295,7 @@ def proxy(plan: ClusterPlan) -> ContainerSpec:
         ],
         network_mode="host",
         privileged=True,
-        volumes=["/lib/modules:/lib/modules:ro"],
+        modules=True,
     )
 
 
@@ -313,7 +312,8 @@ def reaper(plan: ClusterPlan, teardown: dict[str, Any]) -> ContainerSpec:
         ["reaper", json.dumps(orders)],
         {REAPER_LABEL: plan.cluster_id, **plan.whose()},
         **HOST_NAMESPACES,
-        volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw", *MODULES],
+        volumes=[f"{plan.docker_socket}:/var/run/docker.sock:rw"],
+        modules=True,
         auto_remove=True,
     )
 

@@ -39,7 +39,7 @@ from ..engine.labels import (
 )
 from ..errors import SingleK8sError
 from .directory import checked
-from .host import MODULES, run_script
+from .host import run_script
 from .names import NODE_AGENTS, RECORD, container_name
 from .pods import sandboxes
 
@@ -166,9 +166,7 @@ def _host(client: docker.DockerClient, step: Stage, image: str, cluster_id: str)
     """The stage's host script, host-wide only while `step.holding` holds the engine."""
     held_by = lock.holder(client) if step.holding else ""
     command = step.host if held_by == step.holding else step.host_not_holding
-    run_script(
-        client, image, cluster_id, list(command), "clean up the host", volumes=MODULES, timeout=step.host_timeout
-    )
+    run_script(client, image, cluster_id, list(command), "clean up the host", timeout=step.host_timeout)
     if command != step.host:
         raise SingleK8sError(
             "the host-wide clean-up (iptables chains, pod cgroups, netfilter settings) was left alone: "

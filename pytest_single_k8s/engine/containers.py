@@ -15,6 +15,7 @@ import docker.types
 from .labels import COMPONENT_LABEL
 
 LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "10m"}}
+MODULES = "/lib/modules:/lib/modules:ro"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class ContainerSpec:
     runtime: str | None = None  # None: the engine's default runtime
     cgroupns: str | None = None  # None: the engine's default (private on cgroup v2)
     extra_hosts: dict[str, str] = field(default_factory=dict)  # name -> address, in its /etc/hosts
+    # The host's kernel modules, read-only: a bind Docker makes an empty directory for where the engine's host
+    # has none (a dind service), unlike `volumes`.
+    modules: bool = False
     # Files written into the container's own filesystem before it starts (path -> content, mode 0600):
     # they reach the engine through its API, wherever its host is.
     files: dict[str, bytes] = field(default_factory=dict)
@@ -63,7 +67,12 @@ class ContainerSpec:
             # each other and this host directly.
             "use_config_proxy": False,
         }
-        optional = {"runtime": self.runtime, "cgroupns": self.cgroupns, "extra_hosts": self.extra_hosts}
+        optional = {
+            "runtime": self.runtime,
+            "cgroupns": self.cgroupns,
+            "extra_hosts": self.extra_hosts,
+            "volumes": [MODULES] if self.modules else None,
+        }
         return options | {key: value for key, value in optional.items() if value}
 
 

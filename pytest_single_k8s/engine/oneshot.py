@@ -32,9 +32,9 @@ class OneShotFailed(Exception):
         self.output = output
 
 
-def on_host(image: str, command: list[str], labels: dict[str, str], volumes: tuple[str, ...] = ()) -> ContainerSpec:
-    """A helper that acts on the host itself (docker picks its name)."""
-    return ContainerSpec(None, image, command, labels, **HOST_NAMESPACES, volumes=list(volumes))
+def on_host(image: str, command: list[str], labels: dict[str, str], modules: bool = False) -> ContainerSpec:
+    """A helper that acts on the host itself (docker picks its name); with `modules`, the host's kernel modules."""
+    return ContainerSpec(None, image, command, labels, **HOST_NAMESPACES, modules=modules)
 
 
 def run(client: docker.DockerClient, spec: ContainerSpec, timeout: float = 120) -> str:

@@ -58,7 +58,7 @@ CELLS = {
 class EngineCell:
     """A cell where pytest runs in a job container beside an engine (tests/hosts/engines.py)."""
 
-    name: str
+    name: str  # dood or dind: how the job reaches its engine (tests/hosts/engines.py)
     note: str = ""
     debian: str = "12"  # the job image's, for the table
 
@@ -68,6 +68,8 @@ ENGINE_CELLS = {
     for cell in (
         EngineCell("dood", note="pytest in a job container on a network of its own, with this host's engine's "
                                 "socket and the checkout at /__w/psk8s/psk8s (GitHub's container: jobs)"),
+        EngineCell("dind", note="pytest in a job container beside a privileged dind service on a network of "
+                                "their own, reached as tcp://docker:2375, /builds shared (GitLab's docker:dind)"),
     )
 }  # fmt: skip
 CI_CELLS = ("c",)  # what `python -m pytest` runs (tests/hosts/test_matrix.py)

@@ -3,28 +3,39 @@
 dood  the job container drives this host's engine through its socket (GitHub's `container:` jobs,
       Jenkins agents, devcontainers): on a network of its own, the checkout copied in at a path
       this host does not have, so that nothing of the job's files can be shared by accident.
+dind  the job container drives a dind service beside it (GitLab's `docker:dind`): a privileged
+      container running its own dockerd (tests/hosts/engine/dind-entrypoint), reached as
+      tcp://docker:2375 on their network; the checkout in /builds, which both share, as GitLab
+      shares it. The job loads our images into that engine through its API, as a CI job loads a
+      cached `docker save`.
 
-Each runs tests/hosts/job.sh as a VM cell does and reports the same way (vm.Result); the job
-container, its network and its files go at the end, whatever happened.
+Each runs tests/hosts/job.sh as a VM cell does and reports the same way (vm.Result). Whatever
+happens, what a cell made goes at the end (containers, network, volumes, files), and this host
+is checked for leftovers of ours after a dind cell: the nested cluster must touch nothing here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
 
 from pytest_single_k8s.build.images import Images
 from pytest_single_k8s.common.paths import cache_dir
+from pytest_single_k8s.engine.containers import remove
 
 from . import vm
 from .cells import EngineCell
@@ -33,13 +44,16 @@ from .disk import CHECKOUT, HERE, install_dependencies
 LABEL = "io.github.pytest-single-k8s.test"  # what the cells make; not the plugin's label
 RECIPE = HERE / "engine"
 PYTHON = "3.11"  # Debian 12's, the image's base
-WORKSPACE = "/__w/psk8s/psk8s"  # where GitHub's runner puts a job container's checkout
+WORKSPACES = {"dood": "/__w/psk8s/psk8s", "dind": "/builds/psk8s"}  # GitHub's and GitLab's checkout paths
+WRAPPER = CHECKOUT / "pytest_single_k8s" / "host" / "runc-wrapper"
 
 
 def image(images: Images, say=print) -> str:
     """The cells' image, built once for its inputs (tagged by their hash)."""
     base = images.ref("debian")
-    inputs = [base, (RECIPE / "Dockerfile").read_text(), PYTHON, (CHECKOUT / "pyproject.toml").read_text()]
+    recipe = [(RECIPE / name).read_text() for name in ("Dockerfile", "dind-entrypoint")]
+    wrapper = [(WRAPPER / name).read_text() for name in ("main.go", "go.mod")]
+    inputs = [base, *recipe, *wrapper, PYTHON, (CHECKOUT / "pyproject.toml").read_text()]
     ref = f"localhost/pytest-single-k8s-test/cell-engine:{hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]}"
     try:
         images.client.images.get(ref)
@@ -48,7 +62,10 @@ def image(images: Images, say=print) -> str:
         pass
     with tempfile.TemporaryDirectory(prefix="cell-engine-") as scratch:
         context = Path(scratch)
-        shutil.copy(RECIPE / "Dockerfile", context / "Dockerfile")
+        for name in ("Dockerfile", "dind-entrypoint"):
+            shutil.copy(RECIPE / name, context / name)
+        subprocess.run(["go", "build", "-trimpath", "-o", str(context / "runc-wrapper"), "."],
+                       cwd=WRAPPER, env={**os.environ, "CGO_ENABLED": "0"}, check=True)  # fmt: skip
         say(" • the engine cells' image: the plugin's dependencies ...")
         install_dependencies(context / "site", PYTHON)
         say(f" • the engine cells' image: {ref} ...")
@@ -58,8 +75,8 @@ def image(images: Images, say=print) -> str:
     return ref
 
 
-def checkout() -> bytes:
-    """The working tree as git sees it (tracked and new files, none ignored), as a tar under WORKSPACE."""
+def checkout(workspace: str) -> bytes:
+    """The working tree as git sees it (tracked and new files, none ignored), as a tar under `workspace`."""
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=CHECKOUT, capture_output=True, check=True
     ).stdout.decode()
@@ -68,18 +85,63 @@ def checkout() -> bytes:
         for name in filter(None, listed.split("\0")):
             path = CHECKOUT / name
             if path.is_file():
-                tar.add(path, arcname=f"{WORKSPACE.lstrip('/')}/{name}", recursive=False)
+                tar.add(path, arcname=f"{workspace.lstrip('/')}/{name}", recursive=False)
     return buffer.getvalue()
 
 
-def run(cell: EngineCell, client: docker.DockerClient, ref: str, version: str, timeout: float = 1800) -> vm.Result:
-    """Run the job in a job container on a network of its own, with this engine's socket; its report."""
+def run(
+    cell: EngineCell, client: docker.DockerClient, ref: str, version: str, saved: Path | None, timeout: float = 1800
+) -> vm.Result:
+    """Run the job in a job container (beside a dind service for dind); its report."""
     result = vm.Result(cell)  # the same report as a VM cell's
-    run_id = uuid.uuid4().hex[:8]
+    run_id = f"psk8s-cell-{cell.name}-{uuid.uuid4().hex[:8]}"
     labels = {LABEL: f"cell-{cell.name}"}
-    network = client.networks.create(f"psk8s-cell-{cell.name}-{run_id}", labels=labels)
+    workspace = WORKSPACES[cell.name]
+    with contextlib.ExitStack() as made, _job_folder(cell, version) as job:
+        network = client.networks.create(run_id, labels=labels)
+        made.callback(network.remove)
+        volumes = {str(job): {"bind": "/job", "mode": "rw"}}
+        environment = {"CHECKOUT": workspace, "LOAD_IMAGES": "0", "READY_TIMEOUT": "120"}
+        if cell.name == "dood":
+            volumes["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
+        else:
+            assert saved is not None, "the dind cell loads our images from a saved archive"
+            builds = _volume(client, made, f"{run_id}-builds", labels)
+            service = client.containers.create(
+                ref, ["dind-entrypoint"], name=f"{run_id}-docker", labels=labels, privileged=True,
+                volumes={_volume(client, made, f"{run_id}-docker", labels): {"bind": "/var/lib/docker", "mode": "rw"},
+                         builds: {"bind": "/builds", "mode": "rw"}},
+            )  # fmt: skip
+            made.callback(remove, service)
+            network.connect(service, aliases=["docker"])
+            service.start()
+            volumes[builds] = {"bind": "/builds", "mode": "rw"}
+            volumes[str(saved)] = {"bind": "/images", "mode": "ro"}
+            environment |= {"DOCKER_HOST": "tcp://docker:2375", "LOAD_IMAGES": "1", "KILL_FIRST": "1"}
+        container = client.containers.create(
+            ref, ["bash", "/job/run"], name=run_id, labels=labels, network=network.name,
+            environment=environment, volumes=volumes,
+        )  # fmt: skip
+        made.callback(remove, container)
+        container.put_archive("/", checkout(workspace))
+        started = time.monotonic()
+        container.start()
+        container.wait(timeout=timeout)
+        result.seconds = time.monotonic() - started
+        vm.read_report(result, job)
+    return result
+
+
+def _volume(client: docker.DockerClient, made: contextlib.ExitStack, name: str, labels: dict[str, str]) -> str:
+    volume: Any = client.volumes.create(name, labels=labels)
+    made.callback(volume.remove, force=True)
+    return name
+
+
+@contextlib.contextmanager
+def _job_folder(cell: EngineCell, version: str) -> Iterator[Path]:
+    """The job's folder (/job in the container): the job script, the version, the cache's version list."""
     job = Path(tempfile.mkdtemp(prefix=f"cell-{cell.name}-"))
-    container = None
     try:
         shutil.copy(HERE / "job.sh", job / "run")
         (job / "version").write_text(version)
@@ -87,25 +149,6 @@ def run(cell: EngineCell, client: docker.DockerClient, ref: str, version: str, t
         versions = cache_dir() / "kubernetes-versions.json"
         if versions.exists():
             shutil.copy(versions, job / "cache" / versions.name)
-        container = client.containers.create(
-            ref,
-            ["bash", "/job/run"],
-            name=f"psk8s-cell-{cell.name}-{run_id}",
-            labels=labels,
-            network=network.name,
-            environment={"CHECKOUT": WORKSPACE, "LOAD_IMAGES": "0", "READY_TIMEOUT": "120"},
-            volumes={"/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
-                     str(job): {"bind": "/job", "mode": "rw"}},
-        )  # fmt: skip
-        container.put_archive("/", checkout())
-        started = time.monotonic()
-        container.start()
-        container.wait(timeout=timeout)
-        result.seconds = time.monotonic() - started
-        vm.read_report(result, job)
+        yield job
     finally:
-        if container is not None:
-            container.remove(force=True)
-        network.remove()
         shutil.rmtree(job, ignore_errors=True)
-    return result

@@ -7,6 +7,7 @@
 #   security      the engine's security options (apparmor, seccomp, cgroupns)
 #   output.log    the whole run
 #   pytest.status pytest's exit status (or the conformance subset's, where /job/e2e holds e2e.test)
+#   killed        with KILL_FIRST=1: how a first session, SIGKILLed once its cluster ran, ended
 #   leftovers     what of ours the host still has after the session (empty: clean)
 #   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
 set -uo pipefail
@@ -27,6 +28,22 @@ if [[ ${LOAD_IMAGES:-1} == 1 ]]; then
   time docker load -i /images/images.tar
 fi
 cd "$checkout"
+if [[ ${KILL_FIRST:-0} == 1 ]]; then
+  # A session SIGKILLed once its cluster runs: its lease ends with its connection to the engine, so
+  # the reaper deletes the cluster, and the session below waits for the engine and starts its own.
+  echo "== a session killed with SIGKILL"
+  mkdir -p /tmp/killed && printf 'import time\n\n\ndef test_sleeps(k8s_cluster):\n    time.sleep(600)\n' >/tmp/killed/test_sleeps.py
+  python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider --rootdir /tmp/killed \
+    --k8s-version "$version" /tmp/killed/test_sleeps.py &
+  session=$!
+  for _ in $(seq 300); do
+    [[ -n $(docker ps -q --filter label=io.github.pytest-single-k8s.component=kube-scheduler) ]] && break
+    sleep 1
+  done
+  kill -9 "$session"
+  wait "$session"
+  echo "SIGKILLed (status $?) with its cluster running" >/job/killed
+fi
 if [[ -d /job/e2e ]]; then
   echo "== conformance subset"
   time python3 -m tests.conformance --subset --prebuilt /job/e2e --version "$version" --output /job/conformance

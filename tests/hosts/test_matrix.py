@@ -3,6 +3,8 @@ restart and the leftovers check inside (`python -m tests.hosts` runs every cell)
 
 import pytest
 
+from pytest_single_k8s import leftovers
+
 from . import tools
 from .__main__ import run_cells, table
 from .cells import CELLS, CI_CELLS, ENGINE_CELLS
@@ -21,6 +23,10 @@ def test_a_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys, name):
     assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
     assert result.leftovers_checked, f"the leftovers check did not run to its end in cell {name}:\n{result.log[-4000:]}"
     assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"
+    if name == "dind":  # a session SIGKILLed there was reaped: the session after it started and passed
+        assert result.killed.startswith("SIGKILLed"), result.log[-4000:]
+    # The cell's cluster left nothing on this host either (for dind: it touched nothing outside its service).
+    assert leftovers.find(k8s_images.client, k8s_images.ref("kubernetes")) == []
 
 
 # On this engine, as the session's cluster would be: before it (root conftest.py), since one engine runs one
@@ -34,3 +40,7 @@ def test_an_engine_cell_passes_the_example_and_leaves_nothing(k8s_images, capsys
     assert result.pytest_status == 0, f"pytest in cell {name}: {result.summary}\n{result.log[-8000:]}"
     assert result.leftovers_checked, f"the leftovers check did not run to its end in cell {name}:\n{result.log[-4000:]}"
     assert result.leftovers == [], f"cell {name} kept: {result.leftovers}"
+    if name == "dind":  # a session SIGKILLed there was reaped: the session after it started and passed
+        assert result.killed.startswith("SIGKILLed"), result.log[-4000:]
+    # The cell's cluster left nothing on this host either (for dind: it touched nothing outside its service).
+    assert leftovers.find(k8s_images.client, k8s_images.ref("kubernetes")) == []

@@ -36,6 +36,7 @@ class Result:
     leftovers: list[str] = field(default_factory=list)
     leftovers_checked: bool = False  # the check ran to its end
     summary: str = ""  # pytest's last line
+    killed: str = ""  # how the session SIGKILLed first ended (engine cells with KILL_FIRST)
     seconds: float = 0.0
     log: str = ""
 
@@ -116,6 +117,7 @@ def read_report(result: Result, job: Path) -> None:
     result.pytest_status = int(status) if status.isdigit() else None
     result.leftovers = _read(job / "leftovers").splitlines()
     result.leftovers_checked = _read(job / "leftovers.status") in ("0", "1")  # 1: it found something
+    result.killed = _read(job / "killed")
     result.log = _read(job / "output.log") or _read(job / "console.log")[-5000:]
     lines = [line for line in result.log.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
     result.summary = lines[-1].strip("= ") if lines else "(no pytest summary)"

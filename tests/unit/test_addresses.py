@@ -35,6 +35,8 @@ def test_the_default_gateway_is_read_from_the_routes():
     [
         ("tcp://docker:2375", "docker"),
         ("ssh://ci@build-host", "build-host"),
+        ("http://build-host.test:2375", "build-host.test"),  # a Docker context's, as docker-py spells it
+        ("http+unix:///Users/me/.colima/default/docker.sock", None),
         ("unix:///var/run/docker.sock", None),
         (None, None),
     ],

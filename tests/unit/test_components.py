@@ -148,6 +148,8 @@ def test_containers_bind_only_what_exists_and_take_no_proxy_from_the_user_s_dock
     ]
     assert "volumes" not in options
     assert options["use_config_proxy"] is False
+    # The host's kernel modules: a bind the engine makes an empty directory for where its host has none (dind).
+    assert ContainerSpec("n", "i", [], {}, modules=True).options()["volumes"] == ["/lib/modules:/lib/modules:ro"]
 
 
 def test_each_component_gets_the_files_it_names_and_no_other_s_key(tmp_path):
