@@ -15,7 +15,6 @@ import ipaddress
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import kubernetes.client
@@ -107,27 +106,18 @@ def apply(api_client: kubernetes.client.ApiClient, plan: ClusterPlan, cancel: th
                 )
 
 
-def host_resolvers(resolv_conf: Path = Path("/etc/resolv.conf")) -> tuple[str, ...]:
-    """The IPv4 resolvers this host uses, for CoreDNS to forward to: loopback ones (a local stub such as
-    systemd-resolved's) are unreachable from a pod, so the stub's own upstreams are taken instead."""
-    found = _nameservers(resolv_conf)
-    if found and all(ipaddress.ip_address(address).is_loopback for address in found):
-        found = _nameservers(Path("/run/systemd/resolve/resolv.conf"))
-    return tuple(address for address in found if not ipaddress.ip_address(address).is_loopback)
-
-
-def _nameservers(path: Path) -> list[str]:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return []
+def resolvers(resolv_conf: str) -> tuple[str, ...]:
+    """The IPv4 resolvers a resolv.conf names, for CoreDNS to forward to; loopback ones left out. The one
+    read is the network holder's, which the engine wrote for its default bridge from its host's own (its
+    host's loopback stub replaced by the stub's upstreams), as every pod's sandbox gets it."""
     found = []
-    for line in lines:
+    for line in resolv_conf.splitlines():
         words = line.split()
         if len(words) >= 2 and words[0] == "nameserver":
             try:
-                if ipaddress.ip_address(words[1]).version == 4:
-                    found.append(words[1])
+                address = ipaddress.ip_address(words[1])
             except ValueError:
                 continue
-    return found
+            if address.version == 4 and not address.is_loopback:
+                found.append(words[1])
+    return tuple(found)

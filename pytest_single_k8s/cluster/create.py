@@ -32,7 +32,7 @@ from ..build.images import Images
 from ..common.progress import Status
 from ..common.steps import parallel
 from ..engine import addresses, connection, lock, ownership, preflight
-from ..engine.containers import ContainerSpec, create, labelled, last_logs
+from ..engine.containers import ContainerSpec, create, files_in, labelled, last_logs
 from ..engine.labels import CLUSTER_LABEL
 from ..errors import ComponentFailed, EngineBusy, ForeignKubernetes
 from . import addons, certificates, configs, directory, kept, pods, reaping, reuse, specs, teardown
@@ -161,7 +161,6 @@ def plan_cluster(
         extra_args=extra_args,
         keep=keep,
         addons=addon_names,
-        upstream_dns=addons.host_resolvers() if addons.DNS in addon_names else (),
         api_bind=reach.api_bind,
         engine_host=reach.engine_host,
         engine_host_ips=reach.engine_host_ips,
@@ -184,8 +183,12 @@ def _network(cluster: Cluster) -> dict[str, bytes]:
         raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
     shared = _join(client, network, cluster.plan.shared_networks)
     settings = network.attrs["NetworkSettings"]
+    resolv_conf = files_in(network, "/etc/resolv.conf").get("resolv.conf", b"").decode(errors="replace")
     cluster.plan = plan = dataclasses.replace(
-        cluster.plan, network_ip=settings["Networks"]["bridge"]["IPAddress"], api_addresses=shared
+        cluster.plan,
+        network_ip=settings["Networks"]["bridge"]["IPAddress"],
+        api_addresses=shared,
+        upstream_dns=addons.resolvers(resolv_conf) if addons.DNS in cluster.plan.addons else (),
     )
     cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
     # Where this process may reach the apiserver, best first: readiness.py keeps the first that answers.

@@ -54,13 +54,11 @@ def test_with_no_upstream_cluster_dns_answers_cluster_names_only():
     assert "kubernetes cluster.local" in addon_objects.corefile(())
 
 
-def test_the_hosts_resolvers_skip_loopback_stubs(tmp_path):
-    resolv = tmp_path / "resolv.conf"
-    resolv.write_text("# comment\nsearch example\nnameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver ::1\n")
-    assert addons.host_resolvers(resolv) == ("10.0.0.2",)
-    resolv.write_text("nameserver bogus\n")
-    assert addons.host_resolvers(resolv) == ()
-    assert addons.host_resolvers(tmp_path / "missing") == ()
+def test_the_engine_hosts_resolvers_skip_loopback_stubs():
+    resolv = "# comment\nsearch example\nnameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver ::1\n"
+    assert addons.resolvers(resolv) == ("10.0.0.2",)
+    assert addons.resolvers("nameserver bogus\n") == ()
+    assert addons.resolvers("") == ()
 
 
 def test_each_addons_images_once():

@@ -38,4 +38,3 @@ def test_a_context_that_is_not_there_is_named(docker_config, monkeypatch):
     monkeypatch.setenv("DOCKER_CONTEXT", "gone")
     with pytest.raises(DockerUnavailable, match="context 'gone' is not found"):
         connection.docker_host()
-
