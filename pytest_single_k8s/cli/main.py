@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
+import docker.utils.socket
 import requests.exceptions
+from docker.utils.socket import STDOUT
 
 from ..build.images import Images
 from ..cluster import credentials, diagnostics, kept, reaping, reuse
@@ -220,13 +225,33 @@ def _kubectl(args: argparse.Namespace) -> int:
     container = _components(client, cluster_id).get(KUBECTL)
     if container is None or container.status != "running":
         raise SingleK8sError(f"the kubectl container of cluster {cluster_id} does not run: `pytest-single-k8s status`")
-    execution = client.api.exec_create(container.id, ["kubectl", *args.arguments])
-    for stdout, stderr in client.api.exec_start(execution["Id"], stream=True, demux=True):
+    # What comes on stdin goes to kubectl (`kubectl apply -f -`), unless stdin is a terminal.
+    feed = not sys.stdin.isatty()
+    execution = client.api.exec_create(container.id, ["kubectl", *args.arguments], stdin=feed)
+    if feed:
+        connection = client.api.exec_start(execution["Id"], socket=True)
+        raw = getattr(connection, "_sock", connection)  # docker-py hands back a SocketIO around it
+        threading.Thread(target=_send_stdin, args=(raw,), daemon=True).start()
+        frames = docker.utils.socket.frames_iter(connection, tty=False)
+        chunks = ((chunk, None) if stream == STDOUT else (None, chunk) for stream, chunk in frames)
+    else:
+        chunks = client.api.exec_start(execution["Id"], stream=True, demux=True)
+    for stdout, stderr in chunks:
         for stream, chunk in ((sys.stdout, stdout), (sys.stderr, stderr)):
             if chunk:
                 stream.buffer.write(chunk)
                 stream.flush()
     return int(client.api.exec_inspect(execution["Id"])["ExitCode"])
+
+
+def _send_stdin(raw: Any) -> None:
+    """This process's stdin to an exec's, then its end."""
+    try:
+        while chunk := os.read(sys.stdin.fileno(), 65536):
+            raw.sendall(chunk)
+        raw.shutdown(socket.SHUT_WR)
+    except OSError:  # kubectl ended first
+        pass
 
 
 def _logs(args: argparse.Namespace) -> int:

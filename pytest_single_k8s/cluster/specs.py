@@ -72,6 +72,11 @@ def named(files: Mapping[str, bytes], *texts: object) -> dict[str, bytes]:
     return chosen
 
 
+# Where the kubelet's container has the engine's socket: not below /var/run, a symlink to /run in the image, which
+# Docker 28 refuses to follow when it writes the container's files (put_archive: "path escapes from parent").
+ENGINE_SOCKET = "/run/docker.sock"
+
+
 def _spec(plan: ClusterPlan, component: str, image: str, command: list[str], **options) -> ContainerSpec:
     return ContainerSpec(
         plan.container_name(component),
@@ -235,7 +240,7 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
         f"--container-runtime-endpoint={CRI_SOCKET}",
         "--network-plugin=",
         f"--pod-infra-container-image={plan.sandbox_image}",
-        "--docker-endpoint=unix:///var/run/docker.sock",
+        f"--docker-endpoint=unix://{ENGINE_SOCKET}",
         f"--cri-dockerd-root-directory={plan.directory / 'cri-dockerd'}",
         "--log-level=warn",
         # exec/attach/port-forward streams: the kubelet beside it is the only client (default: all addresses)
@@ -268,7 +273,7 @@ def kubelet(plan: ClusterPlan) -> ContainerSpec:
             # Same path inside and out, rshared: volumes the kubelet mounts
             # (secrets, tokens) must be seen by the engine that starts pods.
             f"{root}:{root}:rshared",
-            f"{plan.docker_socket}:/var/run/docker.sock:rw",
+            f"{plan.docker_socket}:{ENGINE_SOCKET}:rw",
             # cri-dockerd links pod logs to the engine's json log files and rewrites sandboxes' resolv.conf.
             f"{plan.docker_root}:{plan.docker_root}:rw",
             "/sys/fs/cgroup:/sys/fs/cgroup:rw",

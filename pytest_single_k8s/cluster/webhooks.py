@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import socket
 import ssl
 import threading
 import urllib.parse
@@ -24,7 +25,7 @@ import kubernetes.client
 
 from . import credentials
 from .handle import Cluster
-from .names import HOST_NAME
+from .names import HOST_NAME, KUBECTL
 
 REQUEST_TIMEOUT = 5
 
@@ -70,6 +71,32 @@ def for_cluster(cluster: Cluster) -> Webhook:
         key_file=str(held.path(credentials.WEBHOOK_KEY)),
         ca_bundle=base64.b64encode(held.contents[credentials.CA]).decode(),
     )
+
+
+def unreachable(cluster: Cluster, webhook: Webhook) -> str | None:
+    """Why the apiserver cannot reach a server of this process at the webhook's address, or None. Tried
+    from the kubectl container, which shares the apiserver's network namespace and /etc/hosts: a
+    listener here that closes what it accepts, and curl there to HOST_NAME."""
+    try:
+        listener = socket.create_server((webhook.bind_address, 0))
+    except OSError as error:
+        return f"this process cannot listen on {webhook.bind_address}: {error}"
+    with listener:
+        threading.Thread(target=_close_one, args=(listener,), name="k8s-webhook-probe", daemon=True).start()
+        url = f"http://{webhook.host}:{listener.getsockname()[1]}/"
+        command = ["curl", "-sS", "-o", "/dev/null", "--max-time", str(REQUEST_TIMEOUT), url]
+        code, output = cluster.container(KUBECTL).exec_run(command)
+    if code in (52, 56):  # no answer, or the connection reset: the listener was reached
+        return None
+    said = output.decode(errors="replace").strip()
+    return f"the apiserver does not reach this process at {webhook.bind_address} ({webhook.host}): {said}"
+
+
+def _close_one(listener: socket.socket) -> None:
+    try:
+        listener.accept()[0].close()
+    except OSError:  # closed unreached
+        pass
 
 
 def remove_pointing_here(api_client: kubernetes.client.ApiClient, host: str = HOST_NAME) -> list[str]:

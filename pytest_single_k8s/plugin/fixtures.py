@@ -174,7 +174,11 @@ def k8s_webhook(k8s_cluster: Cluster | ExternalCluster) -> Iterator[Webhook]:
     Afterwards, every webhook configuration whose URL names the host is removed, however it was made."""
     if not isinstance(k8s_cluster, Cluster):
         pytest.skip(f"pytest-single-k8s: k8s_webhook: the apiserver of {k8s_cluster.server} cannot reach this host")
+    webhook = webhooks.for_cluster(k8s_cluster)
+    problem = webhooks.unreachable(k8s_cluster, webhook)
+    if problem is not None:
+        pytest.skip(f"pytest-single-k8s: k8s_webhook: {problem}")
     try:
-        yield webhooks.for_cluster(k8s_cluster)
+        yield webhook
     finally:
         webhooks.remove_pointing_here(k8s_cluster.api_client)

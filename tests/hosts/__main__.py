@@ -29,24 +29,24 @@ def run_cells(images: Images, names: list[str], say=print, conformance: bool = F
     images.ensure()
     results = []
     refs, e2e = [images.ref(name) for name in NAMES], None
+    if conformance:
+        with tempfile.TemporaryDirectory() as scratch:
+            e2e, made, _ = prepare(images, e2e_images.repo_list(Path(scratch)), Status())
+        refs += list(made.values())
     # Our images as one `docker save`, for the engines that do not have them: the VMs' and dind's.
     saved = vm.saved_images(images.client, refs) if any(name != "dood" for name in names) else None
     if any(name in ENGINE_CELLS for name in names):
         engine_image = engines.image(images, say)
     for name in (name for name in names if name in ENGINE_CELLS):
         say(f" • cell {name}: the job in a container ...")
-        result = engines.run(ENGINE_CELLS[name], images.client, engine_image, images.versions.kubernetes, saved)
+        version = images.versions.kubernetes
+        result = engines.run(ENGINE_CELLS[name], images.client, engine_image, version, saved, e2e)
         say(f" {'✓' if result.passed else '✗'} cell {name}: {result.summary} [{result.seconds:.0f}s]")
         results.append(result)
     names = [name for name in names if name in CELLS]
     if not names:
         return results
     tools.ensure(say)
-    if conformance:
-        with tempfile.TemporaryDirectory() as scratch:
-            e2e, made, _ = prepare(images, e2e_images.repo_list(Path(scratch)), Status())
-        refs += list(made.values())
-        saved = vm.saved_images(images.client, refs)
     assert saved is not None
     for name in names:
         cell = CELLS[name]

@@ -9,6 +9,7 @@ powers off. `mkfs.ext4 -d` makes the disk from the rootfs without mounting.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -115,10 +116,14 @@ def _customise(cell: Cell, rootfs: Path) -> None:
     if cell.daemon:
         (rootfs / "etc/docker").mkdir(parents=True, exist_ok=True)
         (rootfs / "etc/docker/daemon.json").write_text(cell.daemon_json() + "\n")
+    _enable(rootfs, "pytest-single-k8s-job.service", JOB_UNIT)
+
+
+def _enable(rootfs: Path, name: str, unit: str) -> None:
     units = rootfs / "etc/systemd/system"
-    (units / "pytest-single-k8s-job.service").write_text(JOB_UNIT)
+    (units / name).write_text(unit)
     (units / "multi-user.target.wants").mkdir(parents=True, exist_ok=True)
-    (units / "multi-user.target.wants/pytest-single-k8s-job.service").symlink_to("../pytest-single-k8s-job.service")
+    (units / "multi-user.target.wants" / name).symlink_to(f"../{name}")
 
 
 def _install_dependencies(rootfs: Path) -> None:
@@ -127,9 +132,16 @@ def _install_dependencies(rootfs: Path) -> None:
     install_dependencies(rootfs / SITE.lstrip("/"), python.removeprefix("python"))
 
 
-def install_dependencies(target: Path, version: str) -> None:
-    """The plugin's dependencies, as wheels for Python `version` (e.g. 3.11) on Linux, into `target`: pip
-    runs on this host, with its network and certificates."""
+def example_dependencies() -> list[str]:
+    """What the examples need besides (tests/example: kubernetes_asyncio, kopf, the async test plugins)."""
+    extras = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    wanted = ("kopf", "pytest-asyncio", "anyio")
+    return [*extras["asyncio"], *(entry for entry in extras["test"] if re.split(r"[<>=\[ ]", entry)[0] in wanted)]
+
+
+def install_dependencies(target: Path, version: str, more: list[str] | None = None) -> None:
+    """The plugin's dependencies (and `more`), as wheels for Python `version` (e.g. 3.11) on Linux, into
+    `target`: pip runs on this host, with its network and certificates."""
     wheels = [f"--platform=manylinux_2_{minor}_x86_64" for minor in (17, 28, 34)]
     pip = [
         sys.executable,
@@ -143,4 +155,4 @@ def install_dependencies(target: Path, version: str) -> None:
         "--python-version",
         version,
     ]
-    subprocess.run([*pip, "--only-binary=:all:", *wheels, *dependencies()], check=True)
+    subprocess.run([*pip, "--only-binary=:all:", *wheels, *dependencies(), *(more or [])], check=True)

@@ -39,13 +39,26 @@ from pytest_single_k8s.engine.containers import remove
 
 from . import vm
 from .cells import EngineCell
-from .disk import CHECKOUT, HERE, install_dependencies
+from .disk import CHECKOUT, HERE, example_dependencies, install_dependencies
 
 LABEL = "io.github.pytest-single-k8s.test"  # what the cells make; not the plugin's label
 RECIPE = HERE / "engine"
 PYTHON = "3.11"  # Debian 12's, the image's base
 WORKSPACES = {"dood": "/__w/psk8s/psk8s", "dind": "/builds/psk8s"}  # GitHub's and GitLab's checkout paths
 WRAPPER = CHECKOUT / "pytest_single_k8s" / "host" / "runc-wrapper"
+# What else users touch, where pytest is not on the engine's host: the command line, a kept cluster attached
+# to by later sessions and by its kubeconfig, SIGKILL and Ctrl-C, diagnostics in reports. (Not the session in
+# a PID namespace of its own: an unprivileged job container cannot make one.)
+MORE_TESTS = " ".join(
+    [
+        "tests/integration/test_cli_and_kubeconfig.py",
+        "tests/integration/test_keep_and_reuse.py",
+        "tests/integration/test_interruptions.py",
+        "tests/integration/test_diagnostics.py",
+        "--deselect=tests/integration/test_interruptions.py::"
+        "test_a_killed_session_in_a_pid_namespace_of_its_own_is_reaped",
+    ]
+)
 
 
 def image(images: Images, say=print) -> str:
@@ -53,7 +66,7 @@ def image(images: Images, say=print) -> str:
     base = images.ref("debian")
     recipe = [(RECIPE / name).read_text() for name in ("Dockerfile", "dind-entrypoint")]
     wrapper = [(WRAPPER / name).read_text() for name in ("main.go", "go.mod")]
-    inputs = [base, *recipe, *wrapper, PYTHON, (CHECKOUT / "pyproject.toml").read_text()]
+    inputs = [base, *recipe, *wrapper, PYTHON, *example_dependencies(), (CHECKOUT / "pyproject.toml").read_text()]
     ref = f"localhost/pytest-single-k8s-test/cell-engine:{hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]}"
     try:
         images.client.images.get(ref)
@@ -67,7 +80,7 @@ def image(images: Images, say=print) -> str:
         subprocess.run(["go", "build", "-trimpath", "-o", str(context / "runc-wrapper"), "."],
                        cwd=WRAPPER, env={**os.environ, "CGO_ENABLED": "0"}, check=True)  # fmt: skip
         say(" • the engine cells' image: the plugin's dependencies ...")
-        install_dependencies(context / "site", PYTHON)
+        install_dependencies(context / "site", PYTHON, example_dependencies())
         say(f" • the engine cells' image: {ref} ...")
         images.client.images.build(
             path=str(context), tag=ref, rm=True, forcerm=True, buildargs={"BASE": base}, labels={LABEL: "cell-engine"}
@@ -90,18 +103,25 @@ def checkout(workspace: str) -> bytes:
 
 
 def run(
-    cell: EngineCell, client: docker.DockerClient, ref: str, version: str, saved: Path | None, timeout: float = 1800
+    cell: EngineCell,
+    client: docker.DockerClient,
+    ref: str,
+    version: str,
+    saved: Path | None,
+    e2e: Path | None = None,
+    timeout: float = 3600,
 ) -> vm.Result:
-    """Run the job in a job container (beside a dind service for dind); its report."""
+    """Run the job in a job container (beside a dind service for dind); its report. With `e2e` (e2e.test and
+    kubectl), the job is the conformance subset."""
     result = vm.Result(cell)  # the same report as a VM cell's
     run_id = f"psk8s-cell-{cell.name}-{uuid.uuid4().hex[:8]}"
     labels = {LABEL: f"cell-{cell.name}"}
     workspace = WORKSPACES[cell.name]
-    with contextlib.ExitStack() as made, _job_folder(cell, version) as job:
+    with contextlib.ExitStack() as made, _job_folder(cell, version, e2e) as job:
         network = client.networks.create(run_id, labels=labels)
         made.callback(network.remove)
         volumes = {str(job): {"bind": "/job", "mode": "rw"}}
-        environment = {"CHECKOUT": workspace, "LOAD_IMAGES": "0", "READY_TIMEOUT": "120"}
+        environment = {"CHECKOUT": workspace, "LOAD_IMAGES": "0", "READY_TIMEOUT": "120", "MORE_TESTS": MORE_TESTS}
         if cell.name == "dood":
             volumes["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
         else:
@@ -139,7 +159,7 @@ def _volume(client: docker.DockerClient, made: contextlib.ExitStack, name: str, 
 
 
 @contextlib.contextmanager
-def _job_folder(cell: EngineCell, version: str) -> Iterator[Path]:
+def _job_folder(cell: EngineCell, version: str, e2e: Path | None) -> Iterator[Path]:
     """The job's folder (/job in the container): the job script, the version, the cache's version list."""
     job = Path(tempfile.mkdtemp(prefix=f"cell-{cell.name}-"))
     try:
@@ -149,6 +169,8 @@ def _job_folder(cell: EngineCell, version: str) -> Iterator[Path]:
         versions = cache_dir() / "kubernetes-versions.json"
         if versions.exists():
             shutil.copy(versions, job / "cache" / versions.name)
+        if e2e is not None:
+            shutil.copytree(e2e, job / "e2e", ignore=shutil.ignore_patterns("ginkgo"))
         yield job
     finally:
         shutil.rmtree(job, ignore_errors=True)

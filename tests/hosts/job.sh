@@ -8,6 +8,7 @@
 #   output.log    the whole run
 #   pytest.status pytest's exit status (or the conformance subset's, where /job/e2e holds e2e.test)
 #   killed        with KILL_FIRST=1: how a first session, SIGKILLed once its cluster ran, ended
+# MORE_TESTS names more test files or ids for pytest to run after the example.
 #   leftovers     what of ours the host still has after the session (empty: clean)
 #   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
 set -uo pipefail
@@ -15,6 +16,9 @@ exec >/job/output.log 2>&1
 export HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=/job/cache
 checkout=${CHECKOUT:-/checkout}
 export PYTHONPATH=/opt/pytest-single-k8s/site:$checkout
+# The plugin is not installed here, so no entry point names it: every pytest gets it by name, the
+# sessions the tests themselves start (pytester, the command line) too.
+export PYTEST_PLUGINS=pytest_single_k8s.plugin
 version=$(cat /job/version)
 # Under QEMU's TCG everything runs about ten times slower than on a host: the readiness waits get
 # 300 s instead of 120 (the local-path pod's status once lagged its start by over 100 s there).
@@ -33,7 +37,7 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
   # the reaper deletes the cluster, and the session below waits for the engine and starts its own.
   echo "== a session killed with SIGKILL"
   mkdir -p /tmp/killed && printf 'import time\n\n\ndef test_sleeps(k8s_cluster):\n    time.sleep(600)\n' >/tmp/killed/test_sleeps.py
-  python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider --rootdir /tmp/killed \
+  python3 -m pytest -p no:cacheprovider --rootdir /tmp/killed \
     --k8s-version "$version" /tmp/killed/test_sleeps.py &
   session=$!
   for _ in $(seq 300); do
@@ -42,7 +46,12 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
   done
   kill -9 "$session"
   wait "$session"
-  echo "SIGKILLed (status $?) with its cluster running" >/job/killed
+  status=$?
+  for waited in $(seq 120); do  # its reaper deletes the cluster, then itself
+    [[ -z $(docker ps -aq --filter label=io.github.pytest-single-k8s.cluster) ]] && break
+    sleep 1
+  done
+  echo "SIGKILLed (status $status) with its cluster running; all of it gone ${waited}s later" >/job/killed
 fi
 if [[ -d /job/e2e ]]; then
   echo "== conformance subset"
@@ -50,9 +59,9 @@ if [[ -d /job/e2e ]]; then
   echo $? >/job/pytest.status
 else
   echo "== pytest"
-  time python3 -m pytest -p pytest_single_k8s.plugin -p no:cacheprovider \
+  time python3 -m pytest -p no:cacheprovider \
     --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" -v -rA \
-    tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running
+    tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running ${MORE_TESTS:-}
   echo $? >/job/pytest.status
 fi
 echo "== leftovers"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+import docker.errors
 
 from pytest_single_k8s.common.paths import cache_dir
 

@@ -174,6 +174,12 @@ def test_each_component_gets_the_files_it_names_and_no_other_s_key(tmp_path):
     assert keys[c.ETCD] == {"etcd-server.key"}
     assert got[c.NETWORK] == set()
     assert not any("ca.key" in names for names in got.values())
+    # Docker 28 refuses to write files into a container one of whose mounts' targets lies below a symlink
+    # leaving the image's root, as /var/run (-> /run) does in ours.
+    targets = [
+        volume.split(":")[1] for spec in specs.components(p, files).values() if spec.files for volume in spec.volumes
+    ]
+    assert not [target for target in targets if target.startswith("/var/run/")]
     assert all(
         not spec.volumes or str(p.directory / "pki") not in " ".join(spec.volumes)
         for spec in specs.components(p, files).values()
