@@ -183,12 +183,11 @@ def _network(cluster: Cluster) -> dict[str, bytes]:
         raise ComponentFailed(NETWORK, "exited at start", last_logs(client, network.name, tail=20))
     shared = _join(client, network, cluster.plan.shared_networks)
     settings = network.attrs["NetworkSettings"]
-    resolv_conf = files_in(network, "/etc/resolv.conf").get("resolv.conf", b"").decode(errors="replace")
     cluster.plan = plan = dataclasses.replace(
         cluster.plan,
         network_ip=settings["Networks"]["bridge"]["IPAddress"],
         api_addresses=shared,
-        upstream_dns=addons.resolvers(resolv_conf) if addons.DNS in cluster.plan.addons else (),
+        upstream_dns=_resolvers(network) if addons.DNS in cluster.plan.addons else (),
     )
     cluster.api_port = int(settings["Ports"][f"{APISERVER_PORT}/tcp"][0]["HostPort"])
     # Where this process may reach the apiserver, best first: readiness.py keeps the first that answers.
@@ -204,13 +203,20 @@ def _network(cluster: Cluster) -> dict[str, bytes]:
 
 def _join(client: docker.DockerClient, network: Any, names: tuple[str, ...]) -> tuple[str, ...]:
     """The network holder on the networks of this process's container (engine/addresses.py), where this
-    process reaches it as a sibling; its addresses there (reloaded)."""
-    for name in names:
-        if name != "bridge":  # where it is already
-            client.networks.get(name).connect(network)
-    network.reload()
+    process reaches it as a sibling; its addresses there. Reloaded only where it joined one: on the
+    engine's host there is none, and no round trip is spent."""
+    others = [name for name in names if name != "bridge"]  # the bridge: where it is already
+    for name in others:
+        client.networks.get(name).connect(network)
+    if others:
+        network.reload()
     joined = network.attrs["NetworkSettings"]["Networks"]
     return tuple(joined[name]["IPAddress"] for name in names if joined.get(name, {}).get("IPAddress"))
+
+
+def _resolvers(network: Any) -> tuple[str, ...]:
+    """The engine host's resolvers, as the engine wrote them into the network holder's resolv.conf."""
+    return addons.resolvers(files_in(network, "/etc/resolv.conf").get("resolv.conf", b"").decode(errors="replace"))
 
 
 def _start(cluster: Cluster, files: dict[str, bytes]) -> None:
