@@ -299,6 +299,8 @@ def _prepare_host(cluster: Cluster) -> None:
         if "another Kubernetes runs on this host" in str(error):
             found = str(error).split("another Kubernetes runs on this host: ", 1)[1].splitlines()[0]
             raise ForeignKubernetes(f"another Kubernetes runs on this host: {found}. {pods.FOREIGN_ADVICE}") from error
+        if "cannot share mounts" in str(error):
+            raise preflight.unshared_mounts(str(error)) from error
         raise
 
 

@@ -4,9 +4,12 @@ The kubelet and kube-proxy run in privileged containers with the host's PID and
 network namespaces. Some hosts cannot start such a container: a VM or sandbox
 whose capability bounding set lacks CAP_SYS_RESOURCE makes runc refuse
 (`unable to apply caps`); a rootless engine has no host namespaces to share;
-Docker Desktop runs in a VM; Podman is not the Docker Engine. A remote engine is
-fine: the cluster reaches its host only through the engine (cluster/create.py).
-Each problem is reported with what is wrong and how to fix it.
+a host that cannot share mounts into the engine's mount namespace would give
+pods empty volumes (host-prepare probes it); Podman is not the Docker Engine.
+An engine in a VM or on another machine is fine: the cluster reaches its host
+only through the engine (cluster/create.py), so engines are judged by what
+they can do, not by name. Each problem is reported with what is wrong and how
+to fix it.
 """
 
 from __future__ import annotations
@@ -38,12 +41,6 @@ def check_engine(info: dict[str, Any], version: dict[str, Any]) -> None:
             "this engine is Podman's Docker-compatible service: its containers are not Docker's, and cri-dockerd "
             f"needs the Docker Engine itself. Stop Podman's socket and {ROOTFUL_HINT}"
         )
-    if "Docker Desktop" in str(info.get("OperatingSystem", "")):
-        raise PreflightError(
-            "this engine is Docker Desktop: it runs in a VM, so the kubelet would see the VM's host namespaces and "
-            f"paths, not this machine's files. On Linux, {ROOTFUL_HINT} (switch the Docker context to it: "
-            "`docker context use default`)"
-        )
     if any("rootless" in option for option in info.get("SecurityOptions") or []):
         raise PreflightError(
             "this Docker engine runs rootless: the kubelet needs the host's PID and network namespaces and "
@@ -63,6 +60,16 @@ def explain(error: docker.errors.APIError) -> PreflightError:
             "clamps negative OOM scores before calling runc)"
         )
     return PreflightError(f"this host cannot start a privileged container: {error.explanation or text}")
+
+
+def unshared_mounts(failure: str) -> PreflightError:
+    """host-prepare's probe found that the engine's host cannot share mounts (`failure`: how it ended)."""
+    return PreflightError(
+        "the engine's host cannot share mounts into the engine's mount namespace (rshared propagation): the kubelet "
+        "mounts pods' volumes (Secrets, ConfigMaps, tokens) in its root, and the engine must see them there to "
+        "give them to pods. Use an engine whose host can: a Docker Engine on Linux with systemd, in a VM (colima, "
+        f"Lima) or not ({ROOTFUL_HINT}).\n{failure}"
+    )
 
 
 def check(client: docker.DockerClient, image: str, runtime: str | None = None) -> None:

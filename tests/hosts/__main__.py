@@ -7,6 +7,7 @@ With --conformance, each VM runs the conformance subset instead (tests/conforman
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -52,7 +53,10 @@ def run_cells(images: Images, names: list[str], say=print, conformance: bool = F
         cell = CELLS[name]
         built = disk.ensure(cell, say)
         say(f" • cell {name}: booting Debian {cell.debian} ({vm.accelerator()}) and running the job ...")
-        result = vm.run(cell, built, saved, images.versions.kubernetes, e2e=e2e)
+        if cell.remote:
+            result = vm.run_remote(cell, built, saved, images.versions.kubernetes)
+        else:
+            result = vm.run(cell, built, saved, images.versions.kubernetes, e2e=e2e)
         say(f" {'✓' if result.passed else '✗'} cell {name}: {result.summary} [{result.seconds:.0f}s]")
         results.append(result)
     return results
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         "--conformance", action="store_true", help="run the conformance subset in each cell instead of the example"
     )
     args = parser.parse_args(argv)
+    # Killed with SIGTERM (a CI's timeout), the VMs, links and containers made so far still go: as on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     unknown = [name for name in args.cells if name not in every]
     if unknown:
         parser.error(f"no such cell: {', '.join(unknown)}; the cells are {', '.join(every)}")

@@ -26,6 +26,8 @@ class Cell:
     extra_packages: tuple[str, ...] = ()
     apt_options: tuple[str, ...] = ()
     note: str = ""
+    # The engine only: pytest on this host drives it across TCP (vm.run_remote), instead of a job inside.
+    remote: bool = False
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -34,6 +36,9 @@ class Cell:
     def daemon_json(self) -> str:
         return json.dumps(self.daemon, indent=2, sort_keys=True)
 
+
+# A remote cell's link to this host: a tap device here, the VM's static address there (dockerd on 2375).
+TAP, HOST_ADDRESS, GUEST_ADDRESS, PREFIX_LENGTH = "psk8s-vm0", "10.213.0.1", "10.213.0.2", 24
 
 # testing's Release files on the mirror can be past their Valid-Until date
 UNDATED = ('Acquire::Check-Valid-Until "false"',)
@@ -50,6 +55,11 @@ CELLS = {
                      "features": {"containerd-snapshotter": True}, "data-root": "/srv/docker"},
              note="cgroupfs with cgroup-parent (as GitHub's older runners), containerd image store, "
                   "Docker's root in /srv/docker"),
+        # Its containers' resolver is this host's end of the link, where nothing answers: no query leaves.
+        Cell("vm", "14", "forky", extra_packages=("docker-cli", "iproute2"), apt_options=UNDATED, remote=True,
+             daemon={"dns": [HOST_ADDRESS]},
+             note=f"the engine in a VM (systemd, cgroup v2, Docker 28), pytest on this host reaching it as "
+                  f"tcp://{GUEST_ADDRESS}:2375 through the Docker context in use (colima, Lima, a build host)"),
     )
 }  # fmt: skip
 
@@ -72,4 +82,17 @@ ENGINE_CELLS = {
                                 "their own, reached as tcp://docker:2375, /builds shared (GitLab's docker:dind)"),
     )
 }  # fmt: skip
+# What else users touch, where pytest is not on the engine's host: the command line, a kept cluster attached
+# to by later sessions and by its kubeconfig, SIGKILL and Ctrl-C, diagnostics in reports. (Not the session in
+# a PID namespace of its own: an unprivileged job container cannot make one.)
+MORE_TESTS = " ".join(
+    [
+        "tests/integration/test_cli_and_kubeconfig.py",
+        "tests/integration/test_keep_and_reuse.py",
+        "tests/integration/test_interruptions.py",
+        "tests/integration/test_diagnostics.py",
+        "--deselect=tests/integration/test_interruptions.py::"
+        "test_a_killed_session_in_a_pid_namespace_of_its_own_is_reaped",
+    ]
+)
 CI_CELLS = ("c",)  # what `python -m pytest` runs (tests/hosts/test_matrix.py)

@@ -3,7 +3,9 @@
 A disk holds Debian's own kernel, systemd and docker.io, the plugin's Python
 dependencies (installed from PyPI for the guest's Python), the cell's
 daemon.json and a one-shot unit that runs the job from the `job` share and
-powers off. `mkfs.ext4 -d` makes the disk from the rootfs without mounting.
+powers off. A remote cell's disk instead has its end of the link to this host
+and dockerd listening there. `mkfs.ext4 -d` makes the disk from the rootfs
+without mounting.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from pytest_single_k8s.common.paths import cache_dir
 
-from .cells import Cell
+from .cells import GUEST_ADDRESS, PREFIX_LENGTH, Cell
 
 HERE = Path(__file__).parent
 CHECKOUT = HERE.parent.parent
@@ -43,6 +45,24 @@ TimeoutStartSec=3600
 [Install]
 WantedBy=multi-user.target
 """
+LINK_UNIT = f"""[Unit]
+Description=pytest-single-k8s host matrix: the link to the host
+Before=docker.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/ip addr add {GUEST_ADDRESS}/{PREFIX_LENGTH} dev eth0
+ExecStart=/usr/sbin/ip link set eth0 up
+
+[Install]
+WantedBy=multi-user.target
+"""
+# As a CI's dind service or a build host's engine listens: on TCP, without TLS (the link is this host's only).
+DOCKERD_ON_TCP = """[Service]
+ExecStart=
+ExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2375 --tls=false
+"""
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,8 @@ def key(cell: Cell) -> str:
         repr(cell),
         *cell.packages,
         JOB_UNIT,
+        LINK_UNIT,
+        DOCKERD_ON_TCP,
         repr(SHARES),
         DISK_SIZE,
         *dependencies(),
@@ -92,8 +114,9 @@ def ensure(cell: Cell, say=print) -> Disk:
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         _customise(cell, rootfs)
-        say(f" • cell {cell.name}: the plugin's dependencies for the guest's Python ...")
-        _install_dependencies(rootfs)
+        if not cell.remote:  # a remote cell's pytest runs on this host
+            say(f" • cell {cell.name}: the plugin's dependencies for the guest's Python ...")
+            _install_dependencies(rootfs)
         staged = Path(work) / "disk"
         staged.mkdir()
         shutil.copy(max((rootfs / "boot").glob("vmlinuz-*")), staged / "vmlinuz")
@@ -108,7 +131,7 @@ def ensure(cell: Cell, say=print) -> Disk:
 def _customise(cell: Cell, rootfs: Path) -> None:
     (rootfs / "etc/hostname").write_text(f"cell-{cell.name}\n")
     fstab = ["/dev/vda / ext4 rw,relatime 0 1"]
-    for tag, mount in SHARES.items():
+    for tag, mount in {} if cell.remote else SHARES.items():
         (rootfs / mount.lstrip("/")).mkdir(parents=True, exist_ok=True)
         read_only = "" if tag == "job" else ",ro"
         fstab.append(f"{tag} {mount} 9p trans=virtio,version=9p2000.L,msize=524288{read_only} 0 0")
@@ -116,7 +139,13 @@ def _customise(cell: Cell, rootfs: Path) -> None:
     if cell.daemon:
         (rootfs / "etc/docker").mkdir(parents=True, exist_ok=True)
         (rootfs / "etc/docker/daemon.json").write_text(cell.daemon_json() + "\n")
-    _enable(rootfs, "pytest-single-k8s-job.service", JOB_UNIT)
+    if cell.remote:
+        _enable(rootfs, "pytest-single-k8s-link.service", LINK_UNIT)
+        drop_in = rootfs / "etc/systemd/system/docker.service.d"
+        drop_in.mkdir(parents=True, exist_ok=True)
+        (drop_in / "tcp.conf").write_text(DOCKERD_ON_TCP)
+    else:
+        _enable(rootfs, "pytest-single-k8s-job.service", JOB_UNIT)
 
 
 def _enable(rootfs: Path, name: str, unit: str) -> None:

@@ -34,11 +34,10 @@ import docker
 import docker.errors
 
 from pytest_single_k8s.build.images import Images
-from pytest_single_k8s.common.paths import cache_dir
 from pytest_single_k8s.engine.containers import remove
 
 from . import vm
-from .cells import EngineCell
+from .cells import MORE_TESTS, EngineCell
 from .disk import CHECKOUT, HERE, example_dependencies, install_dependencies
 
 LABEL = "io.github.pytest-single-k8s.test"  # what the cells make; not the plugin's label
@@ -46,19 +45,6 @@ RECIPE = HERE / "engine"
 PYTHON = "3.11"  # Debian 12's, the image's base
 WORKSPACES = {"dood": "/__w/psk8s/psk8s", "dind": "/builds/psk8s"}  # GitHub's and GitLab's checkout paths
 WRAPPER = CHECKOUT / "pytest_single_k8s" / "host" / "runc-wrapper"
-# What else users touch, where pytest is not on the engine's host: the command line, a kept cluster attached
-# to by later sessions and by its kubeconfig, SIGKILL and Ctrl-C, diagnostics in reports. (Not the session in
-# a PID namespace of its own: an unprivileged job container cannot make one.)
-MORE_TESTS = " ".join(
-    [
-        "tests/integration/test_cli_and_kubeconfig.py",
-        "tests/integration/test_keep_and_reuse.py",
-        "tests/integration/test_interruptions.py",
-        "tests/integration/test_diagnostics.py",
-        "--deselect=tests/integration/test_interruptions.py::"
-        "test_a_killed_session_in_a_pid_namespace_of_its_own_is_reaped",
-    ]
-)
 
 
 def image(images: Images, say=print) -> str:
@@ -160,17 +146,10 @@ def _volume(client: docker.DockerClient, made: contextlib.ExitStack, name: str, 
 
 @contextlib.contextmanager
 def _job_folder(cell: EngineCell, version: str, e2e: Path | None) -> Iterator[Path]:
-    """The job's folder (/job in the container): the job script, the version, the cache's version list."""
+    """The job's folder (/job in the container), as vm.prepare_job makes it; gone at the end."""
     job = Path(tempfile.mkdtemp(prefix=f"cell-{cell.name}-"))
     try:
-        shutil.copy(HERE / "job.sh", job / "run")
-        (job / "version").write_text(version)
-        (job / "cache").mkdir()
-        versions = cache_dir() / "kubernetes-versions.json"
-        if versions.exists():
-            shutil.copy(versions, job / "cache" / versions.name)
-        if e2e is not None:
-            shutil.copytree(e2e, job / "e2e", ignore=shutil.ignore_patterns("ginkgo"))
+        vm.prepare_job(job, version, e2e)
         yield job
     finally:
         shutil.rmtree(job, ignore_errors=True)

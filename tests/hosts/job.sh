@@ -1,69 +1,76 @@
 #!/bin/bash
 # The job a host matrix cell runs: a VM at boot (pytest-single-k8s-job.service, then
-# it powers off), or a job container (tests/hosts/engines.py). The checkout is at
-# $CHECKOUT (default /checkout), our images at /images (loaded unless LOAD_IMAGES=0),
-# and /job holds what the host wrote for this run and what we report:
+# it powers off), a job container (tests/hosts/engines.py), or this host against the
+# engine in a VM (vm.run_remote). The checkout is at $CHECKOUT (default /checkout), our
+# images at $IMAGES (default /images; loaded unless LOAD_IMAGES=0), Python is $PYTHON
+# (default python3), and $JOB (default /job) holds what the host wrote for this run and
+# what we report:
 #   engine        what `docker info` says of the engine
 #   security      the engine's security options (apparmor, seccomp, cgroupns)
 #   output.log    the whole run
-#   pytest.status pytest's exit status (or the conformance subset's, where /job/e2e holds e2e.test)
+#   pytest.status pytest's exit status (or the conformance subset's, where $JOB/e2e holds e2e.test)
 #   killed        with KILL_FIRST=1: how a first session, SIGKILLed once its cluster ran, ended
 # MORE_TESTS names more test files or ids for pytest to run after the example.
-#   leftovers     what of ours the host still has after the session (empty: clean)
+#   leftovers     what of ours the engine's host still has after the session (empty: clean)
 #   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
 set -uo pipefail
-exec >/job/output.log 2>&1
-export HOME=/root PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=/job/cache
+job=${JOB:-/job} images=${IMAGES:-/images} python=${PYTHON:-python3}
+exec >"$job/output.log" 2>&1
+export HOME=${HOME:-/root} PYTHONDONTWRITEBYTECODE=1 PYTEST_SINGLE_K8S_CACHE=$job/cache
 checkout=${CHECKOUT:-/checkout}
 export PYTHONPATH=/opt/pytest-single-k8s/site:$checkout
-# The plugin is not installed here, so no entry point names it: every pytest gets it by name, the
-# sessions the tests themselves start (pytester, the command line) too.
-export PYTEST_PLUGINS=pytest_single_k8s.plugin
-version=$(cat /job/version)
+# The plugin is not installed in a cell, so no entry point names it: every pytest gets it by name, the
+# sessions the tests themselves start (pytester, the command line) too. Where it is installed (this
+# host, for vm.run_remote), PYTEST_PLUGINS comes set and empty.
+export PYTEST_PLUGINS=${PYTEST_PLUGINS-pytest_single_k8s.plugin}
+version=$(cat "$job/version")
 # Under QEMU's TCG everything runs about ten times slower than on a host: the readiness waits get
 # 300 s instead of 120 (the local-path pod's status once lagged its start by over 100 s there).
 ready_timeout=${READY_TIMEOUT:-300}
 for _ in $(seq 60); do docker version >/dev/null 2>&1 && break; sleep 1; done  # a dind service may still start
 
-docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >/job/engine
-docker info --format '{{join .SecurityOptions ","}}' >/job/security
+docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >"$job/engine"
+docker info --format '{{join .SecurityOptions ","}}' >"$job/security"
 if [[ ${LOAD_IMAGES:-1} == 1 ]]; then
   echo "== docker load"
-  time docker load -i /images/images.tar
+  time docker load -i "$images/images.tar"
 fi
 cd "$checkout"
 if [[ ${KILL_FIRST:-0} == 1 ]]; then
   # A session SIGKILLed once its cluster runs: its lease ends with its connection to the engine, so
   # the reaper deletes the cluster, and the session below waits for the engine and starts its own.
   echo "== a session killed with SIGKILL"
-  mkdir -p /tmp/killed && printf 'import time\n\n\ndef test_sleeps(k8s_cluster):\n    time.sleep(600)\n' >/tmp/killed/test_sleeps.py
-  python3 -m pytest -p no:cacheprovider --rootdir /tmp/killed \
-    --k8s-version "$version" /tmp/killed/test_sleeps.py &
+  killed=$(mktemp -d)
+  printf 'import time\n\n\ndef test_sleeps(k8s_cluster):\n    time.sleep(600)\n' >"$killed/test_sleeps.py"
+  "$python" -m pytest -p no:cacheprovider --rootdir "$killed" \
+    --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" "$killed/test_sleeps.py" &
   session=$!
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do
     [[ -n $(docker ps -q --filter label=io.github.pytest-single-k8s.component=kube-scheduler) ]] && break
     sleep 1
   done
   kill -9 "$session"
   wait "$session"
   status=$?
-  for waited in $(seq 120); do  # its reaper deletes the cluster, then itself
-    [[ -z $(docker ps -aq --filter label=io.github.pytest-single-k8s.cluster) ]] && break
+  rm -rf "$killed"
+  killed_at=$SECONDS
+  while ((SECONDS - killed_at < 120)); do  # its reaper deletes the cluster and all else of ours on the engine's host, then itself
+    [[ -z $(docker ps -aq --filter label=io.github.pytest-single-k8s.cluster) ]] && "$python" tests/hosts/leftovers.py >/dev/null && break
     sleep 1
   done
-  echo "SIGKILLed (status $status) with its cluster running; all of it gone ${waited}s later" >/job/killed
+  echo "SIGKILLed (status $status) with its cluster running; all of it gone $((SECONDS - killed_at))s later" >"$job/killed"
 fi
-if [[ -d /job/e2e ]]; then
+if [[ -d $job/e2e ]]; then
   echo "== conformance subset"
-  time python3 -m tests.conformance --subset --prebuilt /job/e2e --version "$version" --output /job/conformance
-  echo $? >/job/pytest.status
+  time "$python" -m tests.conformance --subset --prebuilt "$job/e2e" --version "$version" --output "$job/conformance"
+  echo $? >"$job/pytest.status"
 else
   echo "== pytest"
-  time python3 -m pytest -p no:cacheprovider \
+  time "$python" -m pytest -p no:cacheprovider \
     --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" -v -rA \
     tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running ${MORE_TESTS:-}
-  echo $? >/job/pytest.status
+  echo $? >"$job/pytest.status"
 fi
 echo "== leftovers"
-python3 tests/hosts/leftovers.py >/job/leftovers
-echo $? >/job/leftovers.status
+"$python" tests/hosts/leftovers.py >"$job/leftovers"
+echo $? >"$job/leftovers.status"

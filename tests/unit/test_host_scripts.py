@@ -3,7 +3,7 @@ and a fake host: what they remove, what they leave alone, and how they say so.
 
 The scripts reach the engine's host through `in-engine`, and read /proc and /sys/fs/cgroup at
 roots that host-lib lets a test move (HOST_PROC, HOST_CGROUPS); every other command that would
-change the host (iptables-restore, modprobe, umount, systemctl) is a stub that records its call.
+change the host (iptables-restore, modprobe, rmmod, umount, systemctl) is a stub that records its call.
 """
 
 import os
@@ -24,6 +24,7 @@ STUBS = {
     "findmnt": "true",
     "umount": 'echo "umount $*" >>"$FAKE/calls"',
     "modprobe": 'echo "modprobe $*" >>"$FAKE/calls"',
+    "rmmod": 'echo "rmmod $*" >>"$FAKE/calls"',
     "systemctl": "exit 3",
     "mount": 'echo "mount $*" >>"$FAKE/calls"',
     "iptables": 'echo "iptables $*" >>"$FAKE/calls"; [[ " $* " != *" -C "* ]]',  # no rule is there yet
@@ -151,7 +152,8 @@ def test_host_cleanup_removes_chains_pod_cgroups_netfilter_changes_and_the_direc
     assert "-X KUBE-SERVICES" in (root / "restored").read_text()
     assert not (root / "cgroup" / "kubepods").exists()
     assert (root / "proc" / "sys" / "net" / "bridge" / "bridge-nf-call-iptables").read_text() == "0\n"
-    assert (root / "calls").read_text() == "modprobe -r br_netfilter\n"
+    # rmmod: `modprobe -r` would unload the bridge module too, and docker0 with it
+    assert (root / "calls").read_text() == "rmmod br_netfilter\n"
     assert not path.exists()
 
 
@@ -243,6 +245,19 @@ def test_host_prepare_makes_the_directory_shares_the_kubelet_s_root_and_keeps_ne
     assert (path / directory.MARKER).read_text() == "abcd1234\n"
     assert sorted(x.name for x in path.iterdir()) == sorted([*directory.SUBDIRECTORIES, directory.MARKER, "host-state"])
     assert oct(path.stat().st_mode & 0o777) == "0o700"
+
+
+def test_host_prepare_refuses_a_host_that_cannot_share_mounts_in_words_the_plugin_recognises(host):
+    root, run = host
+    (root / "bin" / "mount").write_text(
+        '#!/bin/bash\n[[ $1 != --make-rshared ]] || { echo "mount: denied" >&2; exit 32; }\n'
+    )
+    path = root / f"{directory.PREFIX}abcd1234"
+    result = run(str(SCRIPTS / "host-prepare"), str(path), "abcd1234", *directory.SUBDIRECTORIES)
+    assert result.returncode == 5
+    assert "mount: denied" in result.stderr
+    assert "cannot share mounts" in result.stderr  # what cluster/create.py turns into preflight.unshared_mounts
+    assert (path / "host-state").exists()  # host-cleanup removes what was made
 
 
 def test_service_fence_refuses_untranslated_service_traffic_of_pods_then_runs_kube_proxy(host):

@@ -20,7 +20,8 @@ def answer(name: str) -> tuple[dict, dict]:
     return recorded["info"], recorded["version"]
 
 
-@pytest.mark.parametrize("engine", ["docker-20.10-cgroupfs-v1", "docker-28-systemd-v2"])
+# Docker Desktop runs its engine in a VM, as colima and Lima do: judged by what it can do (the probes), not its name.
+@pytest.mark.parametrize("engine", ["docker-20.10-cgroupfs-v1", "docker-28-systemd-v2", "docker-desktop"])
 def test_the_engines_we_run_on_pass(engine):
     preflight.check_engine(*answer(engine))
 
@@ -28,7 +29,6 @@ def test_the_engines_we_run_on_pass(engine):
 @pytest.mark.parametrize(
     ("engine", "refusal"),
     [
-        ("docker-desktop", r"Docker Desktop: it runs in a VM.*docker context use default"),
         ("docker-rootless", r"runs rootless: .*host's PID and network namespaces.*rootful Docker Engine"),
         ("podman", r"Podman's Docker-compatible service.*Docker Engine itself"),
     ],
@@ -49,3 +49,12 @@ def test_a_refused_capability_is_explained_with_the_fix():
 def test_other_refusals_keep_the_engine_s_words():
     error = docker.errors.APIError("500 Server Error", explanation="no such runtime")
     assert str(preflight.explain(error)) == "this host cannot start a privileged container: no such runtime"
+
+
+def test_a_host_that_cannot_share_mounts_is_refused_with_what_to_do():
+    failure = "host-prepare could not prepare the host; its last log lines:\n    mount: permission denied"
+    message = str(preflight.unshared_mounts(failure))
+    assert "(rshared propagation)" in message
+    assert "pods' volumes" in message
+    assert "colima" in message
+    assert message.endswith("mount: permission denied")
