@@ -21,7 +21,9 @@ import docker.utils.socket
 import requests.exceptions
 from docker.utils.socket import STDOUT
 
+from ..build import archive
 from ..build.images import Images
+from ..build.recipes import NAMES
 from ..cluster import credentials, diagnostics, kept, reaping, reuse
 from ..cluster.create import create_cluster
 from ..cluster.handle import Cluster
@@ -61,7 +63,7 @@ COMMANDS = {  # name -> what it does, in one line (data, not the docstring: `pyt
     "kubectl": "run kubectl in its kubectl container (the exit code is passed through)",
     "logs": "print one component's log, or write them all to a directory",
     "down": "delete your clusters on this Docker engine (with --all, every user's)",
-    "images": "build the missing images and list the cached ones",
+    "images": "build the missing images and list the cached ones; save or load the set as one file (a CI cache)",
     "setup-host": "make a Docker engine answer on this host (as root on Debian: install and start one)",
 }
 ENGINE_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)  # the engine's own
@@ -135,6 +137,16 @@ def _parser() -> argparse.ArgumentParser:
         "--prune",
         action="store_true",
         help="also remove our images that no current recipe produces (other versions' and sources' are kept)",
+    )
+    images.add_argument("--save", metavar="FILE", type=Path, help="then write the set to FILE, one archive")
+    images.add_argument(
+        "--load",
+        metavar="FILE",
+        type=Path,
+        help="first load a set --save wrote (a CI cache); what it lacks is built, and said so",
+    )
+    images.add_argument(
+        "--key", action="store_true", help="only print a key for what the set is made of (for a CI cache's key)"
     )
     return parser
 
@@ -294,14 +306,31 @@ def _down_report(deleted: reaping.Clusters, left: reaping.Clusters, everyone: bo
 
 
 def _images(args: argparse.Namespace) -> int:
-    started = time.monotonic()
+    started, status = time.monotonic(), Status()
     chosen = project.settings(_as_pytest_flags(args))
-    built = Images.chosen(connect(), chosen.wanted(), Status())
+    client = connect()
+    # Loaded before the set is chosen: with `auto`, the binaries' source is the one whose images are there.
+    loaded = archive.load(client, args.load, status) if args.load else []
+    built = Images.chosen(client, chosen.wanted(), status)
+    refs = [built.ref(name) for name in NAMES]
+    if args.key:
+        print(archive.key(refs))
+        return 0
+    if lacking := [ref for ref in refs if args.load and ref not in loaded]:
+        building = [built.ref(name) for name in built.missing()]
+        status.info(
+            f"{args.load} lacks {len(lacking)} of the {len(refs)} images these settings use (it was saved for other "
+            f"settings or by another version of pytest-single-k8s): {', '.join(lacking)}; "
+            + (f"building {', '.join(building)}" if building else "this engine has them already")
+        )
     built.ensure()
     for tag in built.prune() if args.prune else ():
         print(f"removed {tag}", file=sys.stderr)
     for image in built.listing():
         print(f"{image.ref:48} {image.size / 1e6 if image.size else 0:8.1f} MB  {image.origin}".rstrip())
+    if args.save:
+        size = archive.save(client, refs, args.save, status)
+        print(f"saved {len(refs)} images to {args.save}: {size / 1e6:.0f} MB", file=sys.stderr)
     print(
         f"Kubernetes {built.versions.kubernetes}: all images ready in {time.monotonic() - started:.1f}s",
         file=sys.stderr,

@@ -31,11 +31,11 @@ for _ in $(seq 60); do docker version >/dev/null 2>&1 && break; sleep 1; done  #
 
 docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >"$job/engine"
 docker info --format '{{join .SecurityOptions ","}}' >"$job/security"
-if [[ ${LOAD_IMAGES:-1} == 1 ]]; then
-  echo "== docker load"
-  time docker load -i "$images/images.tar"
-fi
 cd "$checkout"
+if [[ ${LOAD_IMAGES:-1} == 1 ]]; then  # as a CI job loads its cached set into a fresh engine
+  echo "== images --load"
+  time "$python" -m pytest_single_k8s images --load "$images/images.tar" --k8s-version "$version"
+fi
 if [[ ${KILL_FIRST:-0} == 1 ]]; then
   # A session SIGKILLed once its cluster runs: its lease ends with its connection to the engine, so
   # the reaper deletes the cluster, and the session below waits for the engine and starts its own.

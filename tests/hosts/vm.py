@@ -24,7 +24,9 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from pytest_single_k8s.build import archive
 from pytest_single_k8s.common.paths import cache_dir
+from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.common.waiting import wait_for
 
 from .cells import GUEST_ADDRESS, HOST_ADDRESS, PREFIX_LENGTH, TAP, Cell, EngineCell
@@ -60,17 +62,14 @@ def accelerator() -> str:
 
 
 def saved_images(client: docker.DockerClient, refs: list[str]) -> Path:
-    """A folder holding images.tar with our images (`docker save`), cached by their ids."""
+    """A folder holding images.tar with our images (one archive), cached by their ids."""
     ids = sorted(client.images.get(ref).id for ref in refs)
     folder = cache_dir() / "hosts" / f"images-{hashlib.sha256(' '.join(ids + refs).encode()).hexdigest()[:16]}"
     if not (folder / "images.tar").exists():
         for stale in folder.parent.glob("images-*"):  # archives of older images
             shutil.rmtree(stale)
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / "images.tar.partial"
-        # One archive for all, so that shared layers go in once (docker-py saves one image at a time).
-        subprocess.run(["docker", "save", "-o", str(partial), *refs], check=True)
-        partial.rename(folder / "images.tar")
+        archive.save(client, refs, folder / "images.tar", Status())  # the way `images --save` does
     return folder
 
 
@@ -207,7 +206,11 @@ def _engine_answers(engine: str, process: subprocess.Popen, timeout: float = 600
     def answers() -> None:
         if process.poll() is not None:
             raise _VMEnded(f"the VM ended (exit {process.returncode}) before its engine answered")
-        docker.DockerClient(base_url=engine, timeout=5).ping()
+        client = docker.DockerClient(base_url=engine, timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
 
     wait_for(answers, f"the engine at {engine}", timeout, interval=2, fatal=(_VMEnded,))
 
