@@ -316,7 +316,8 @@ def _images(args: argparse.Namespace) -> int:
     if args.key:
         print(archive.key(refs))
         return 0
-    if lacking := [ref for ref in refs if args.load and ref not in loaded]:
+    lacking = [ref for ref in refs if ref not in loaded] if args.load else []
+    if lacking:
         building = [built.ref(name) for name in built.missing()]
         status.info(
             f"{args.load} lacks {len(lacking)} of the {len(refs)} images these settings use (it was saved for other "

@@ -10,9 +10,9 @@
 #   output.log    the whole run
 #   pytest.status pytest's exit status (or the conformance subset's, where $JOB/e2e holds e2e.test)
 #   killed        with KILL_FIRST=1: how a first session, SIGKILLed once its cluster ran, ended
-# MORE_TESTS names more test files or ids for pytest to run after the example.
 #   leftovers     what of ours the engine's host still has after the session (empty: clean)
 #   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
+# MORE_TESTS names more test files or ids for pytest to run after the example.
 set -uo pipefail
 job=${JOB:-/job} images=${IMAGES:-/images} python=${PYTHON:-python3}
 exec >"$job/output.log" 2>&1
