@@ -44,11 +44,18 @@ class Settings:
     cri_dockerd_url: str = Mirrors.cri_dockerd
     base_image: str = AUTO
     engine_address: str | None = None
+    images_from: str | None = None
 
     def wanted(self) -> Wanted:
         """What the images are asked to hold: the version, where their binaries and their base come from."""
         mirrors = Mirrors(kubernetes=self.release_url, etcd=self.etcd_url, cri_dockerd=self.cri_dockerd_url)
-        return Wanted(version=self.version, binaries=self.binaries, mirrors=mirrors, base_image=self.base_image)
+        return Wanted(
+            version=self.version,
+            binaries=self.binaries,
+            mirrors=mirrors,
+            base_image=self.base_image,
+            images_from=self.images_from,
+        )
 
     def cluster_options(self) -> dict[str, Any]:
         """What create_cluster takes from the settings (all but keep, which its callers decide)."""
@@ -201,6 +208,13 @@ OPTIONS = {  # field -> Option: the one table of the settings
         "what the debian image starts from: an image to pull and install our packages on with apt-get "
         f"(e.g. {bases.DEBIAN}, or one of a registry mirror), mmdebstrap (a rootfs built here), or auto "
         f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap)",
+    ),
+    "images_from": Option(
+        "--k8s-images-from",
+        "k8s_images_from",
+        "none",
+        "a registry and path holding the image set (`pytest-single-k8s images --push` puts it there), e.g. "
+        "registry.example:5000/psk8s: each image is pulled from it by its content tag before anything is built",
     ),
     "engine_address": Option(
         "--k8s-engine-address",

@@ -25,7 +25,7 @@ from ..common.paths import cache_dir, recipes_dir
 from ..common.progress import Status
 from ..engine.labels import BINARIES_LABEL, CLUSTER_LABEL, LABEL, PULLED_LABEL, REPOSITORY, VERSION_LABEL
 from ..errors import BuildError
-from . import bases, gobuild, goproxy, recipes, rootfs
+from . import bases, gobuild, goproxy, recipes, registry, rootfs
 from . import binaries as sources
 from .bases import Bases
 from .recipes import BY_NAME, NAMES, Recipe, Versions
@@ -54,6 +54,7 @@ class Images:
         cache: Path | None = None,
         binaries: sources.Binaries | None = None,
         bases: Bases | None = None,
+        images_from: str | None = None,
     ) -> None:
         self.client = client
         self.versions = versions
@@ -62,6 +63,7 @@ class Images:
         self.cache = cache or cache_dir()
         self.binaries = binaries or sources.FromGoModules(self.cache)
         self.bases = bases or Bases()
+        self.images_from = images_from  # a registry holding the set (registry.py), pulled from before building
         self._refs: dict[str, str] = {}
 
     @classmethod
@@ -74,7 +76,10 @@ class Images:
         present = {tag for image in client.images.list(filters={"label": LABEL}) for tag in image.tags}
 
         def built(images: Images, names: set[str]) -> bool:
-            return all(images.ref(name) in present for name in names)
+            """Here, or in the registry the set comes from: a candidate the registry holds wins as a cached one."""
+            refs = [images.ref(name) for name in names]
+            return all(ref in present or (wanted.images_from and registry.has(client, wanted.images_from, ref))
+                       for ref in refs)  # fmt: skip
 
         upstream = {recipe.name for recipe in recipes.RECIPES if recipe.upstream}
         # The images bases decide (debian, nginx) hold no upstream binary: the version does not reach their tags.
@@ -93,7 +98,7 @@ class Images:
             ),
             status,
         )
-        return cls(client, versions, status, binaries=binaries, bases=chosen_bases)
+        return cls(client, versions, status, binaries=binaries, bases=chosen_bases, images_from=wanted.images_from)
 
     # -- tags ---------------------------------------------------------------
 
@@ -197,9 +202,15 @@ class Images:
             with _build_lock(self.cache / "build.lock", self.status):
                 missing = set(self.missing())
                 for name in NAMES:  # in build order: parents first
-                    if name in wanted and name in missing:
+                    if name in wanted and name in missing and not self._pulled(name):
                         self._build(BY_NAME[name])
         return {name: self.ref(name) for name in names}
+
+    def _pulled(self, name: str) -> bool:
+        """Pulled from the registry the set comes from, if one is set and it holds the image."""
+        return self.images_from is not None and registry.pull(
+            self.client, self.images_from, self.ref(name), self.status
+        )
 
     def _build(self, recipe: Recipe) -> None:
         ref, folder = self.ref(recipe.name), self.recipes / recipe.name

@@ -15,3 +15,4 @@ class Wanted:
     binaries: str = AUTO  # auto, release, source, or a directory (binaries.py)
     mirrors: Mirrors = field(default_factory=Mirrors)
     base_image: str = AUTO  # auto, an image reference, or mmdebstrap (bases.py)
+    images_from: str | None = None  # a registry and path holding the set by its content tags (registry.py)

@@ -21,7 +21,7 @@ import docker.utils.socket
 import requests.exceptions
 from docker.utils.socket import STDOUT
 
-from ..build import archive
+from ..build import archive, registry
 from ..build.images import Images
 from ..build.recipes import NAMES
 from ..cluster import credentials, diagnostics, kept, reaping, reuse
@@ -45,6 +45,7 @@ IMAGE_OPTIONS = (
     "etcd_url",
     "cri_dockerd_url",
     "base_image",
+    "images_from",
 )  # what the images command takes
 
 SETUP_HOST = """\
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="first load a set --save wrote (a CI cache); what it lacks is built, and said so",
     )
+    images.add_argument("--push", metavar="PREFIX", help="then push the set to a registry, e.g. registry:5000/psk8s")
     images.add_argument(
         "--key", action="store_true", help="only print a key for what the set is made of (for a CI cache's key)"
     )
@@ -329,6 +331,9 @@ def _images(args: argparse.Namespace) -> int:
         print(f"removed {tag}", file=sys.stderr)
     for image in built.listing():
         print(f"{image.ref:48} {image.size / 1e6 if image.size else 0:8.1f} MB  {image.origin}".rstrip())
+    if args.push:
+        registry.push(client, args.push, refs, status)
+        print(f"pushed {len(refs)} images to {args.push}", file=sys.stderr)
     if args.save:
         size = archive.save(client, refs, args.save, status)
         print(f"saved {len(refs)} images to {args.save}: {size / 1e6:.0f} MB", file=sys.stderr)

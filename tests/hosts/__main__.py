@@ -29,19 +29,22 @@ def run_cells(images: Images, names: list[str], say=print, conformance: bool = F
     the job is the conformance subset (tests/conformance), with e2e.test and its images made here."""
     images.ensure()
     results = []
-    refs, e2e = [images.ref(name) for name in NAMES], None
+    ours, e2e = [images.ref(name) for name in NAMES], None
+    refs = list(ours)
     if conformance:
         with tempfile.TemporaryDirectory() as scratch:
             e2e, made, _ = prepare(images, e2e_images.repo_list(Path(scratch)), Status())
         refs += list(made.values())
-    # Our images as one `docker save`, for the engines that do not have them: the VMs' and dind's.
-    saved = vm.saved_images(images.client, refs) if any(name != "dood" for name in names) else None
+    # Our images as one `docker save`, for the VMs' engines, and dind's with the e2e images (else it pulls ours
+    # from a registry).
+    archived = [name for name in names if name in CELLS or (name == "dind" and conformance)]
+    saved = vm.saved_images(images.client, refs) if archived else None
     if any(name in ENGINE_CELLS for name in names):
         engine_image = engines.image(images, say)
     for name in (name for name in names if name in ENGINE_CELLS):
         say(f" • cell {name}: the job in a container ...")
         version = images.versions.kubernetes
-        result = engines.run(ENGINE_CELLS[name], images.client, engine_image, version, saved, e2e)
+        result = engines.run(ENGINE_CELLS[name], images.client, engine_image, version, ours, saved, e2e)
         say(f" {'✓' if result.passed else '✗'} cell {name}: {result.summary} [{result.seconds:.0f}s]")
         results.append(result)
     names = [name for name in names if name in CELLS]
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.logs or not result.passed:
             print(f"\n--- cell {result.cell.name} ---\n{result.log}\n")
     print(table(results))
+    for result in results:
+        if result.killed:
+            print(f"cell {result.cell.name}: {result.killed}")
     return 0 if all(result.passed for result in results) else 1
 
 

@@ -6,8 +6,10 @@ dood  the job container drives this host's engine through its socket (GitHub's `
 dind  the job container drives a dind service beside it (GitLab's `docker:dind`): a privileged
       container running its own dockerd (tests/hosts/engine/dind-entrypoint), reached as
       tcp://docker:2375 on their network; the checkout in /builds, which both share, as GitLab
-      shares it. The job loads our images into that engine through its API, as a CI job loads a
-      cached `docker save`.
+      shares it. That engine starts empty, as a fresh runner's: the job's first session pulls our
+      images from a registry beside it (registry:5000, where this host pushed them), as a CI job
+      does with --k8s-images-from. (With the conformance subset, the e2e images are loaded from an
+      archive through its API, our images with them.)
 
 Each runs tests/hosts/job.sh as a VM cell does and reports the same way (vm.Result). Whatever
 happens, what a cell made goes at the end (containers, network, volumes, files), and this host
@@ -33,8 +35,11 @@ from typing import Any
 import docker
 import docker.errors
 
+from pytest_single_k8s.build import registry
 from pytest_single_k8s.build.images import Images
+from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.engine.containers import remove
+from tests.integration import registry as registry_server
 
 from . import vm
 from .cells import MORE_TESTS, EngineCell
@@ -44,6 +49,7 @@ LABEL = "io.github.pytest-single-k8s.test"  # what the cells make; not the plugi
 RECIPE = HERE / "engine"
 PYTHON = "3.11"  # Debian 12's, the image's base
 WORKSPACES = {"dood": "/__w/psk8s/psk8s", "dind": "/builds/psk8s"}  # GitHub's and GitLab's checkout paths
+REGISTRY = "{}:{}".format(*registry_server.IN_NETWORK)  # the dind cell's: plain HTTP, insecure to its service
 WRAPPER = CHECKOUT / "pytest_single_k8s" / "host" / "runc-wrapper"
 
 
@@ -93,12 +99,14 @@ def run(
     client: docker.DockerClient,
     ref: str,
     version: str,
-    saved: Path | None,
+    refs: list[str],
+    saved: Path | None = None,
     e2e: Path | None = None,
     timeout: float = 3600,
 ) -> vm.Result:
-    """Run the job in a job container (beside a dind service for dind); its report. With `e2e` (e2e.test and
-    kubectl), the job is the conformance subset."""
+    """Run the job in a job container (beside a dind service and a registry holding `refs`, our images, for
+    dind); its report. With `e2e` (e2e.test and kubectl), the job is the conformance subset, and dind's engine
+    loads the archive in the folder `saved` (the e2e images and ours)."""
     result = vm.Result(cell)  # the same report as a VM cell's
     run_id = f"psk8s-cell-{cell.name}-{uuid.uuid4().hex[:8]}"
     labels = {LABEL: f"cell-{cell.name}"}
@@ -111,10 +119,12 @@ def run(
         if cell.name == "dood":
             volumes["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
         else:
-            assert saved is not None, "the dind cell loads our images from a saved archive"
+            address = made.enter_context(_registry(client, ref, network, f"{run_id}-registry", labels))
+            registry.push(client, f"{address}/psk8s", refs, Status())
             builds = _volume(client, made, f"{run_id}-builds", labels)
             service = client.containers.create(
-                ref, ["dind-entrypoint"], name=f"{run_id}-docker", labels=labels, privileged=True,
+                ref, ["dind-entrypoint", f"--insecure-registry={REGISTRY}"], name=f"{run_id}-docker", labels=labels,
+                privileged=True,
                 volumes={_volume(client, made, f"{run_id}-docker", labels): {"bind": "/var/lib/docker", "mode": "rw"},
                          builds: {"bind": "/builds", "mode": "rw"}},
             )  # fmt: skip
@@ -122,8 +132,11 @@ def run(
             network.connect(service, aliases=["docker"])
             service.start()
             volumes[builds] = {"bind": "/builds", "mode": "rw"}
-            volumes[str(saved)] = {"bind": "/images", "mode": "ro"}
-            environment |= {"DOCKER_HOST": "tcp://docker:2375", "LOAD_IMAGES": "1", "KILL_FIRST": "1"}
+            environment |= {"DOCKER_HOST": "tcp://docker:2375", "IMAGES_FROM": f"{REGISTRY}/psk8s", "KILL_FIRST": "1"}
+            if e2e:
+                assert saved is not None, "the e2e images come to the dind service in an archive"
+                volumes[str(saved)] = {"bind": "/images", "mode": "ro"}
+                environment["LOAD_IMAGES"] = "1"
         container = client.containers.create(
             ref, ["bash", "/job/run"], name=run_id, labels=labels, network=network.name,
             environment=environment, volumes=volumes,
@@ -136,6 +149,17 @@ def run(
         result.seconds = time.monotonic() - started
         vm.read_report(result, job)
     return result
+
+
+@contextlib.contextmanager
+def _registry(
+    client: docker.DockerClient, image: str, network: Any, name: str, labels: dict[str, str]
+) -> Iterator[str]:
+    """The dind cell's registry, as REGISTRY on the cell's network; yields where this host pushes to it."""
+    with tempfile.TemporaryDirectory(prefix="registry-") as scratch:
+        binary = registry_server.build(Path(scratch))
+        with registry_server.in_container(client, image, binary, network, name, labels) as address:
+            yield address
 
 
 def _volume(client: docker.DockerClient, made: contextlib.ExitStack, name: str, labels: dict[str, str]) -> str:

@@ -13,6 +13,8 @@
 #   leftovers     what of ours the engine's host still has after the session (empty: clean)
 #   leftovers.status  the leftovers check's exit status (0: it ran and found nothing)
 # MORE_TESTS names more test files or ids for pytest to run after the example.
+# IMAGES_FROM, where set, is a registry holding our images (--k8s-images-from): what the engine lacks is
+# pulled from it by the first session.
 set -uo pipefail
 job=${JOB:-/job} images=${IMAGES:-/images} python=${PYTHON:-python3}
 exec >"$job/output.log" 2>&1
@@ -27,6 +29,7 @@ version=$(cat "$job/version")
 # Under QEMU's TCG everything runs about ten times slower than on a host: the readiness waits get
 # 300 s instead of 120 (the local-path pod's status once lagged its start by over 100 s there).
 ready_timeout=${READY_TIMEOUT:-300}
+settings=(--k8s-version "$version" --k8s-ready-timeout "$ready_timeout" ${IMAGES_FROM:+--k8s-images-from "$IMAGES_FROM"})
 for _ in $(seq 60); do docker version >/dev/null 2>&1 && break; sleep 1; done  # a dind service may still start
 
 docker info --format '{{.ServerVersion}} {{.CgroupDriver}} {{.CgroupVersion}} {{.Driver}} {{json .DriverStatus}}' >"$job/engine"
@@ -40,15 +43,14 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
   # A session SIGKILLed once its cluster runs: its lease ends with its connection to the engine, so
   # the reaper deletes the cluster, and the session below waits for the engine and starts its own.
   echo "== a session killed with SIGKILL"
+  # Its test marks when it starts: the time to a cluster handed over (pulls included, on an empty engine).
   killed=$(mktemp -d)
-  printf 'import time\n\n\ndef test_sleeps(k8s_cluster):\n    time.sleep(600)\n' >"$killed/test_sleeps.py"
-  "$python" -m pytest -p no:cacheprovider --rootdir "$killed" \
-    --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" "$killed/test_sleeps.py" &
+  printf 'import pathlib\nimport time\n\n\ndef test_sleeps(k8s_cluster):\n    pathlib.Path(__file__).with_name("started").touch()\n    time.sleep(600)\n' >"$killed/test_sleeps.py"
+  started_at=$SECONDS
+  "$python" -m pytest -p no:cacheprovider --rootdir "$killed" "${settings[@]}" "$killed/test_sleeps.py" &
   session=$!
-  for _ in $(seq 600); do
-    [[ -n $(docker ps -q --filter label=io.github.pytest-single-k8s.component=kube-scheduler) ]] && break
-    sleep 1
-  done
+  while [[ ! -e $killed/started ]] && ((SECONDS - started_at < 600)) && kill -0 "$session" 2>/dev/null; do sleep 0.2; done
+  handed_over=$((SECONDS - started_at))
   kill -9 "$session"
   wait "$session"
   status=$?
@@ -58,7 +60,8 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
     [[ -z $(docker ps -aq --filter label=io.github.pytest-single-k8s.cluster) ]] && "$python" tests/hosts/leftovers.py >/dev/null && break
     sleep 1
   done
-  echo "SIGKILLed (status $status) with its cluster running; all of it gone $((SECONDS - killed_at))s later" >"$job/killed"
+  echo "SIGKILLed (status $status) with its cluster running (its test started ${handed_over}s after pytest did);" \
+    "all of it gone $((SECONDS - killed_at))s later" >"$job/killed"
 fi
 if [[ -d $job/e2e ]]; then
   echo "== conformance subset"
@@ -66,8 +69,7 @@ if [[ -d $job/e2e ]]; then
   echo $? >"$job/pytest.status"
 else
   echo "== pytest"
-  time "$python" -m pytest -p no:cacheprovider \
-    --k8s-version "$version" --k8s-ready-timeout "$ready_timeout" -v -rA \
+  time "$python" -m pytest -p no:cacheprovider "${settings[@]}" -v -rA \
     tests/example tests/integration/test_faults.py::test_kubelet_restart_keeps_running_pods_running ${MORE_TESTS:-}
   echo $? >"$job/pytest.status"
 fi
