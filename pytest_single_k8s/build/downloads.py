@@ -1,4 +1,4 @@
-"""Files fetched over HTTP(S) and verified against a SHA-256 before anyone uses them.
+"""Files fetched over HTTP(S) and verified (against a SHA-256, or as the caller checks) before anyone uses them.
 
 A file is written beside its destination as `<name>.part`, hashed while it
 streams, and renamed only when its digest is the expected one: a mismatch or a
@@ -55,7 +55,23 @@ def digest_in(text: str, url: str, name: str | None = None) -> str:
 
 
 def download(url: str, destination: Path, sha256: str, progress: Callable[[str], None] = lambda _: None) -> Path:
-    """Fetch `url` to `destination`, verified; retries transient failures for up to RETRY_FOR seconds."""
+    """Fetch `url` to `destination`, verified by its SHA-256; retries transient failures for up to RETRY_FOR
+    seconds."""
+
+    def verify(partial: Path) -> None:
+        actual = sha256_of(partial)
+        if actual != sha256.lower():
+            raise BuildError(
+                f"refused {destination.name} from {url}: its SHA-256 is {actual}, expected {sha256.lower()}; "
+                "the file was deleted. The mirror serves another file than its checksum names: fix the mirror "
+                "or point the setting at another"
+            )
+
+    return fetch(url, destination, verify, progress)
+
+
+def fetch(url: str, destination: Path, verify: Callable[[Path], None], progress: Callable[[str], None]) -> Path:
+    """Fetch `url` to `destination` once `verify` (which raises BuildError) accepts the file as it came."""
     partial = destination.with_name(destination.name + ".part")
     try:
         wait_for(
@@ -65,13 +81,7 @@ def download(url: str, destination: Path, sha256: str, progress: Callable[[str],
             interval=2.0,
             retry_on=(Transient,),
         )
-        actual = sha256_of(partial)
-        if actual != sha256.lower():
-            raise BuildError(
-                f"refused {destination.name} from {url}: its SHA-256 is {actual}, expected {sha256.lower()}; "
-                "the file was deleted. The mirror serves another file than its checksum names: fix the mirror "
-                "or point the setting at another"
-            )
+        verify(partial)
         partial.replace(destination)
         return destination
     except WaitTimeout as error:

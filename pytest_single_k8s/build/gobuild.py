@@ -126,7 +126,7 @@ def local_path_provisioner(version: str) -> GoProgram:
 
 def build(program: GoProgram, out_dir: Path, work_root: Path, status: Status) -> Path:
     """Build `program` into out_dir/<name>; returns the binary's path."""
-    go = toolchain.choose(program.go)
+    go = toolchain.choose(program.go, status)
     work = work_root / program.label("-")
     work.mkdir(parents=True, exist_ok=True)
     (work / "go.mod").write_text(program.go_mod())

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from ..errors import BuildError, VersionError
 from . import downloads, versions
+from .machine import ARCHITECTURES
 
 PROBE_TIMEOUT = 5.0  # seconds: an offline host must fall back at once, never hang
-ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # SHA-256 of cri-dockerd's release archives (its releases publish no checksum file), by (version, arch).
 # Only checksums confirmed against the archive itself belong here; none of v0.4.3's could be confirmed
 # yet, and a version without one is built from Go modules instead (binaries.FromRelease).

