@@ -44,6 +44,7 @@ class Settings:
     cri_dockerd_url: str = Mirrors.cri_dockerd
     base_image: str = AUTO
     engine_address: str | None = None
+    registry_mirror: str | None = None
     images_from: str | None = None
 
     def wanted(self) -> Wanted:
@@ -54,6 +55,7 @@ class Settings:
             binaries=self.binaries,
             mirrors=mirrors,
             base_image=self.base_image,
+            registry_mirror=self.registry_mirror,
             images_from=self.images_from,
         )
 
@@ -207,7 +209,16 @@ OPTIONS = {  # field -> Option: the one table of the settings
         f"`{AUTO}`",
         "what the debian image starts from: an image to pull and install our packages on with apt-get "
         f"(e.g. {bases.DEBIAN}, or one of a registry mirror), mmdebstrap (a rootfs built here), or auto "
-        f"(cached images, else {bases.DEBIAN} and {bases.NGINX} where a registry answers, else mmdebstrap)",
+        f"(cached images, else the official images where a registry answers: {bases.DEBIAN}, {bases.NGINX}, "
+        "pause, CoreDNS and local-path-provisioner, each built here where it cannot be pulled)",
+    ),
+    "registry_mirror": Option(
+        "--k8s-registry-mirror",
+        "k8s_registry_mirror",
+        "none",
+        "a registry (and path) serving the official images auto pulls under their own paths, e.g. "
+        "registry.example:5000 for registry.example:5000/library/debian:bookworm-slim and "
+        "registry.example:5000/coredns/coredns:v1.15.0 (a pull-through cache, an air-gapped registry)",
     ),
     "images_from": Option(
         "--k8s-images-from",

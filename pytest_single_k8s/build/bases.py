@@ -1,14 +1,17 @@
-"""Which of our images start from an image pulled from a registry (--k8s-base-image).
+"""Which of our images start from an image pulled from a registry (--k8s-base-image, --k8s-registry-mirror).
 
-    auto        images already cached from either way; else Debian's official slim image where a
-                registry answers (and the official nginx image for the example's nginx); else the
-                Debian rootfs built here with mmdebstrap (rootfs.py), as on an offline host
+    auto        images already cached from either way; else the official images where a registry answers:
+                Debian's slim image under our debian image, nginx's under the example's nginx, and the
+                pause, CoreDNS and local-path-provisioner images as they are (our recipes build the same
+                programs in the same layout: entrypoint, paths, user); else each built here (the Debian
+                rootfs with mmdebstrap, rootfs.py), as on an offline host
     REFERENCE   that image, pulled (any registry, e.g. a mirror on 127.0.0.1:5000/debian:bookworm-slim),
-                with our package list installed on it by apt-get (images/debian/Dockerfile)
-    mmdebstrap  the rootfs built here, always
+                with our package list installed on it by apt-get (images/debian/Dockerfile); the rest built
+    mmdebstrap  the rootfs built here, and everything else, always
 
-The images built on a base (etcd, kubernetes, nginx) follow it through their
-parent's tag, so each way has its own tags.
+A registry mirror serves the official images under their own paths (MIRROR/library/debian:bookworm-slim,
+MIRROR/coredns/coredns:v1.15.0), as pull-through caches and air-gapped registries do. The images built on
+a base (etcd, kubernetes, nginx) follow it through their parent's tag, so each way has its own tags.
 """
 
 from __future__ import annotations
@@ -23,11 +26,34 @@ import requests.exceptions
 from ..common.progress import Status
 from ..errors import BuildError
 from . import rootfs
+from .recipes import Versions
 from .wanted import AUTO
 
 MMDEBSTRAP = "mmdebstrap"
 DEBIAN = f"debian:{rootfs.SUITE}-slim"  # the official image of the same Debian release as our rootfs
 NGINX = "nginx:stable"  # the official nginx image: the example's page, "Welcome to nginx!"
+AS_THEY_ARE = ("pause", "coredns", "local-path-provisioner")  # pulled, the official image is ours unchanged
+
+
+def official(versions: Versions) -> dict[str, str]:
+    """Recipe name -> the official image auto pulls for it, in build order (a parent before its children)."""
+    return {
+        "debian": DEBIAN,
+        "pause": f"registry.k8s.io/pause:{versions.pause}",
+        "nginx": NGINX,
+        "coredns": f"registry.k8s.io/coredns/coredns:{versions.coredns}",
+        "local-path-provisioner": f"docker.io/rancher/local-path-provisioner:{versions.local_path_provisioner}",
+    }
+
+
+def mirrored(reference: str, mirror: str | None) -> str:
+    """`reference` as a registry mirror serves it: its path there (Docker Hub's library/ spelled out)."""
+    if not mirror:
+        return reference
+    first, _, rest = reference.partition("/")
+    registry = bool(rest) and ("." in first or ":" in first or first == "localhost")
+    path = rest if registry else reference if rest else f"library/{reference}"
+    return f"{mirror.rstrip('/')}/{path}"
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,14 @@ class Bases:
 Cached = Callable[[Bases, str], bool]  # (bases, recipe name): is that recipe's image built?
 
 
-def choose(setting: str, client: docker.DockerClient, cached: Cached, status: Status) -> Bases:
+def choose(
+    setting: str,
+    client: docker.DockerClient,
+    cached: Cached,
+    status: Status,
+    versions: Versions,
+    mirror: str | None = None,
+) -> Bases:
     if setting == MMDEBSTRAP:
         return Bases()
     if setting != AUTO:
@@ -51,8 +84,10 @@ def choose(setting: str, client: docker.DockerClient, cached: Cached, status: St
         if not cached(given, "debian"):
             pull(client, setting, status)
         return given
-    debian = _auto(client, "debian", DEBIAN, Bases(), cached, status)
-    return _auto(client, "nginx", NGINX, debian, cached, status)
+    chosen = Bases()
+    for name, reference in official(versions).items():
+        chosen = _auto(client, name, mirrored(reference, mirror), chosen, cached, status)
+    return chosen
 
 
 def _auto(client: docker.DockerClient, name: str, image: str, chosen: Bases, cached: Cached, status: Status) -> Bases:

@@ -36,6 +36,9 @@ LEGACY_REPOSITORY = "pytest-single-k8s/"  # our images' names before they were l
 _BUILD_CODE = tuple(Path(module.__file__) for module in (gobuild, goproxy, recipes, rootfs))  # type: ignore[arg-type]
 
 
+AS_IT_IS = "ARG BASE\nFROM ${BASE}\n"  # the Dockerfile of an image pulled as it is (bases.AS_THEY_ARE)
+
+
 @dataclass(frozen=True)
 class CachedImage:
     name: str
@@ -89,6 +92,8 @@ class Images:
             client,
             lambda candidate, name: built(cls(client, nothing, status, bases=candidate), {name}),
             status,
+            nothing,  # the addons' and pause's versions: the Kubernetes version does not reach them
+            wanted.registry_mirror,
         )
         versions, binaries = sources.choose(
             wanted,
@@ -220,6 +225,9 @@ class Images:
             context.mkdir()
             if recipe.rootfs and not self.bases.origin(recipe.name):
                 rootfs.build(self.client, ref, folder / "packages", context, self.status)
+            elif recipe.name in bases.AS_THEY_ARE and self.bases.origin(recipe.name):
+                (context / "Dockerfile").write_text(AS_IT_IS)  # the official image with our labels: nothing to build
+                self._docker_build(recipe, context)
             else:
                 if recipe.upstream:
                     self.binaries.provide(

@@ -36,6 +36,7 @@ class Versions:
     cri_dockerd: str = "v0.4.3"
     coredns: str = "v1.15.0"
     local_path_provisioner: str = "v0.0.30"
+    pause: str = "3.10.1"  # the official image's tag (bases.official); ours is built from our own source
 
 
 @dataclass(frozen=True)

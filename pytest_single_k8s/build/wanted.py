@@ -15,4 +15,5 @@ class Wanted:
     binaries: str = AUTO  # auto, release, source, or a directory (binaries.py)
     mirrors: Mirrors = field(default_factory=Mirrors)
     base_image: str = AUTO  # auto, an image reference, or mmdebstrap (bases.py)
+    registry_mirror: str | None = None  # a registry serving the official images auto pulls (bases.py)
     images_from: str | None = None  # a registry and path holding the set by its content tags (registry.py)

@@ -45,6 +45,7 @@ IMAGE_OPTIONS = (
     "etcd_url",
     "cri_dockerd_url",
     "base_image",
+    "registry_mirror",
     "images_from",
 )  # what the images command takes
 

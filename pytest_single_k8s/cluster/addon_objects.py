@@ -146,7 +146,15 @@ def storage(plan: ClusterPlan) -> list[dict[str, Any]]:
                 "name": "provisioner",
                 "image": plan.images["local-path-provisioner"],
                 "imagePullPolicy": "Never",
-                "args": ["start", "--config", "/etc/config/config.json", "--service-account-name", account],
+                # The command, not only its arguments: the official image names none as its entrypoint.
+                "command": [
+                    "local-path-provisioner",
+                    "start",
+                    "--config",
+                    "/etc/config/config.json",
+                    "--service-account-name",
+                    account,
+                ],  # fmt: skip
                 "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
                 "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": True}],
             }

@@ -1,4 +1,5 @@
-"""--k8s-base-image auto's order: cached from a pull, cached from a build here, a pull, a build here."""
+"""--k8s-base-image auto's order: cached from a pull, cached from a build here, a pull, a build here; the
+official images it pulls, and where a registry mirror serves them."""
 
 import io
 
@@ -6,6 +7,7 @@ import docker.errors
 import pytest
 
 from pytest_single_k8s.build import bases
+from pytest_single_k8s.build.recipes import Versions
 from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.errors import BuildError
 
@@ -26,32 +28,64 @@ class Registry:
             raise docker.errors.APIError("not found", explanation=f"pull access denied for {reference}")
 
 
-def choose(setting, serves=(), cached=()):
+VERSIONS = Versions(kubernetes="")
+OFFICIAL = bases.official(VERSIONS)
+
+
+def choose(setting, serves=(), cached=(), mirror=None):
     """cached: (recipe name, its base or None) pairs that are built."""
     engine, said = Registry(serves), io.StringIO()
-    chosen = bases.choose(setting, engine, lambda b, name: (name, b.origin(name)) in cached, Status(said))
+    is_cached = lambda b, name: (name, b.origin(name)) in cached  # noqa: E731
+    chosen = bases.choose(setting, engine, is_cached, Status(said), VERSIONS, mirror)
     return dict(chosen.pulled), engine.pulls, said.getvalue()
 
 
-def test_where_the_registry_serves_both_both_are_pulled():
-    pulled, pulls, _ = choose("auto", serves={bases.DEBIAN, bases.NGINX})
-    assert pulled == {"debian": bases.DEBIAN, "nginx": bases.NGINX}
-    assert pulls == [bases.DEBIAN, bases.NGINX]
+def test_the_official_images_are_debians_nginxs_and_the_addons_and_pauses_of_their_versions():
+    assert OFFICIAL == {
+        "debian": "debian:bookworm-slim",
+        "pause": f"registry.k8s.io/pause:{VERSIONS.pause}",
+        "nginx": "nginx:stable",
+        "coredns": f"registry.k8s.io/coredns/coredns:{VERSIONS.coredns}",
+        "local-path-provisioner": f"docker.io/rancher/local-path-provisioner:{VERSIONS.local_path_provisioner}",
+    }
 
 
-def test_where_no_registry_answers_both_are_built_here_and_it_says_why():
+def test_where_the_registry_serves_them_all_are_pulled():
+    pulled, pulls, _ = choose("auto", serves=set(OFFICIAL.values()))
+    assert pulled == OFFICIAL
+    assert pulls == list(OFFICIAL.values())
+
+
+def test_where_no_registry_answers_all_are_built_here_and_it_says_why():
     pulled, _, said = choose("auto")
     assert pulled == {}
     assert f"debian: building it here: failed to pull {bases.DEBIAN}: pull access denied" in said
-    assert "nginx: building it here" in said
+    for name in OFFICIAL:
+        assert f"{name}: building it here" in said
 
 
-@pytest.mark.parametrize("serves", [(), (bases.DEBIAN, bases.NGINX)])
+def test_a_registry_mirror_serves_each_under_its_own_path():
+    mirror = "127.0.0.1:5000/cache"
+    pulled, pulls, _ = choose("auto", serves={bases.mirrored(ref, mirror) for ref in OFFICIAL.values()}, mirror=mirror)
+    assert pulls == [
+        "127.0.0.1:5000/cache/library/debian:bookworm-slim",
+        f"127.0.0.1:5000/cache/pause:{VERSIONS.pause}",
+        "127.0.0.1:5000/cache/library/nginx:stable",
+        f"127.0.0.1:5000/cache/coredns/coredns:{VERSIONS.coredns}",
+        f"127.0.0.1:5000/cache/rancher/local-path-provisioner:{VERSIONS.local_path_provisioner}",
+    ]
+    assert pulled == dict(zip(OFFICIAL, pulls, strict=True))
+    assert bases.mirrored("localhost/x/y:1", "m:5000") == "m:5000/x/y:1"
+    assert bases.mirrored("library/debian:13", "m:5000/") == "m:5000/library/debian:13"
+    assert bases.mirrored("debian:13", None) == "debian:13"
+
+
+@pytest.mark.parametrize("serves", [(), tuple(OFFICIAL.values())])
 def test_cached_images_win_and_ask_no_registry(serves):
-    built_here = {("debian", None), ("nginx", None)}
+    built_here = {(name, None) for name in OFFICIAL}
     assert choose("auto", serves, cached=built_here)[:2] == ({}, [])
-    from_registry = {("debian", bases.DEBIAN), ("nginx", bases.NGINX)}
-    assert choose("auto", serves, cached=from_registry)[:2] == ({"debian": bases.DEBIAN, "nginx": bases.NGINX}, [])
+    from_registry = set(OFFICIAL.items())
+    assert choose("auto", serves, cached=from_registry)[:2] == (OFFICIAL, [])
 
 
 def test_a_given_base_is_pulled_unless_built_and_mmdebstrap_pulls_nothing():
