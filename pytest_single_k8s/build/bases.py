@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 import docker
 import docker.errors
+import docker.utils
 import requests.exceptions
 
 from ..common.progress import Status
 from ..errors import BuildError
-from . import rootfs
+from . import registry, rootfs
 from .recipes import Versions
 from .wanted import AUTO
 
@@ -112,10 +113,11 @@ def pull(client: docker.DockerClient, image: str, status: Status) -> None:
         return
     except docker.errors.ImageNotFound:
         pass
-    with status.step(f"Pulling {image}"):
+    repository, tag = docker.utils.parse_repository_tag(image)  # a digest comes back as the tag
+    with status.step(f"Pulling {image}") as step:
         try:
-            client.images.pull(image)  # docker-py splits name, tag and digest; no tag means latest
+            registry.follow(client.api.pull(repository, tag or "latest", stream=True, decode=True), step)
         except docker.errors.APIError as error:
             raise BuildError(f"failed to pull {image}: {error.explanation or error}") from error
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        except (docker.errors.DockerException, requests.exceptions.RequestException, BuildError) as error:
             raise BuildError(f"failed to pull {image}: {error}") from error

@@ -43,7 +43,7 @@ def pull(client: docker.DockerClient, prefix: str, ref: str, status: Status) -> 
     repository, tag = remote(prefix, ref)
     try:
         with status.step(f"Pulling {repository}:{tag}") as step:
-            _follow(client.api.pull(repository, tag, stream=True, decode=True), step)
+            follow(client.api.pull(repository, tag, stream=True, decode=True), step)
     except (BuildError, *FAILURES) as error:
         reason = error.explanation if isinstance(error, docker.errors.APIError) and error.explanation else error
         status.info(f" • {repository}:{tag}: not pulled ({reason}): building it here")
@@ -61,14 +61,14 @@ def push(client: docker.DockerClient, prefix: str, refs: list[str], status: Stat
         client.api.tag(ref, repository, tag)
         try:
             with status.step(f"Pushing {repository}:{tag}") as step:
-                _follow(client.api.push(repository, tag, stream=True, decode=True), step)
+                follow(client.api.push(repository, tag, stream=True, decode=True), step)
         except BuildError as error:
             raise BuildError(f"failed to push {repository}:{tag}: {error}") from None
         finally:
             client.api.remove_image(f"{repository}:{tag}")  # the name only
 
 
-def _follow(messages: Iterable[dict[str, Any]], step: Step) -> None:
+def follow(messages: Iterable[dict[str, Any]], step: Step) -> None:
     """Read the engine's messages of a pull or a push to their end: the layers' progress in MB; an error raised."""
     layers: dict[str, tuple[int, int]] = {}
     for message in messages:

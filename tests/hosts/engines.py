@@ -119,7 +119,7 @@ def run(
         if cell.name == "dood":
             volumes["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
         else:
-            address = made.enter_context(_registry(client, ref, network, f"{run_id}-registry", labels))
+            address = made.enter_context(registry_beside(client, ref, network, f"{run_id}-registry", labels))
             registry.push(client, f"{address}/psk8s", refs, Status())
             builds = _volume(client, made, f"{run_id}-builds", labels)
             service = client.containers.create(
@@ -152,7 +152,7 @@ def run(
 
 
 @contextlib.contextmanager
-def _registry(
+def registry_beside(
     client: docker.DockerClient, image: str, network: Any, name: str, labels: dict[str, str]
 ) -> Iterator[str]:
     """The dind cell's registry, as REGISTRY on the cell's network; yields where this host pushes to it."""

@@ -17,15 +17,17 @@ class Registry:
 
     def __init__(self, serves):
         self.serves, self.pulls = set(serves), []
-        self.images = self
+        self.images = self.api = self
 
     def get(self, reference):
         raise docker.errors.ImageNotFound(reference)
 
-    def pull(self, reference):
+    def pull(self, repository, tag, stream, decode):
+        reference = f"{repository}{'@' if tag.startswith('sha256:') else ':'}{tag}"
         self.pulls.append(reference)
         if reference not in self.serves:
             raise docker.errors.APIError("not found", explanation=f"pull access denied for {reference}")
+        return iter([{"status": "Downloading", "id": "layer", "progressDetail": {"current": 1, "total": 2}}])
 
 
 VERSIONS = Versions(kubernetes="")
