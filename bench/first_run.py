@@ -113,14 +113,19 @@ def _first_run(way: str, images: Images, python: Path, folder: Path) -> tuple[fl
         }  # fmt: skip
         command = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(folder), *settings,
                    str(folder / "test_first.py"), str(CHECKOUT / "tests" / "example" / "test_nginx.py")]  # fmt: skip
-        started = time.monotonic()
-        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_for(lambda: _started(folder / "started", process), "the first test", 1800)
-        seconds = time.monotonic() - started
-        output = process.communicate()[0].decode()
-        (Path(tempfile.gettempdir()) / f"first-run-{way}.log").write_text(output)
-        summary = [line for line in output.splitlines() if " in " in line and ("passed" in line or "failed" in line)]
-        return seconds, (summary[-1].strip("= ") if summary else f"exit {process.returncode}, no summary")
+        log = Path(tempfile.gettempdir()) / f"first-run-{way}.log"
+        with log.open("w") as out:
+            started = time.monotonic()
+            process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+            made.callback(process.kill)  # before the engine goes, whatever happened
+            wait_for(lambda: _started(folder / "started", process), "the first test", 1800)
+            seconds = time.monotonic() - started
+            process.wait(timeout=1800)
+        if not (folder / "started").exists():
+            return seconds, f"pytest ended before its first test (exit {process.returncode}; its output: {log})"
+        lines = log.read_text().splitlines()
+        summary = [line for line in lines if " in " in line and ("passed" in line or "failed" in line)]
+        return seconds, (summary[-1].strip("= ") if summary else f"exit {process.returncode}, no summary ({log})")
 
 
 def _resolvers() -> list[str]:

@@ -218,14 +218,16 @@ OPTIONS = {  # field -> Option: the one table of the settings
         "none",
         "a registry (and path) serving the official images auto pulls under their own paths, e.g. "
         "registry.example:5000 for registry.example:5000/library/debian:bookworm-slim and "
-        "registry.example:5000/coredns/coredns:v1.15.0 (a pull-through cache, an air-gapped registry)",
+        "registry.example:5000/coredns/coredns:v1.15.0 (an air-gapped registry, or any holding copies under "
+        "these paths)",
     ),
     "images_from": Option(
         "--k8s-images-from",
         "k8s_images_from",
         "none",
         "a registry and path holding the image set (`pytest-single-k8s images --push` puts it there), e.g. "
-        "registry.example:5000/psk8s: each image is pulled from it by its content tag before anything is built",
+        "registry.example:5000/psk8s: each image the engine lacks is pulled from it by its content tag instead of "
+        "being built",
     ),
     "engine_address": Option(
         "--k8s-engine-address",

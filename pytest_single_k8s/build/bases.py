@@ -10,7 +10,7 @@
     mmdebstrap  the rootfs built here, and everything else, always
 
 A registry mirror serves the official images under their own paths (MIRROR/library/debian:bookworm-slim,
-MIRROR/coredns/coredns:v1.15.0), as pull-through caches and air-gapped registries do. The images built on
+MIRROR/coredns/coredns:v1.15.0), as an air-gapped registry holding copies can. The images built on
 a base (etcd, kubernetes, nginx) follow it through their parent's tag, so each way has its own tags.
 """
 
@@ -52,8 +52,8 @@ def mirrored(reference: str, mirror: str | None) -> str:
     if not mirror:
         return reference
     first, _, rest = reference.partition("/")
-    registry = bool(rest) and ("." in first or ":" in first or first == "localhost")
-    path = rest if registry else reference if rest else f"library/{reference}"
+    named = bool(rest) and ("." in first or ":" in first or first == "localhost")  # a registry's host comes first
+    path = rest if named else reference if rest else f"library/{reference}"
     return f"{mirror.rstrip('/')}/{path}"
 
 

@@ -20,6 +20,12 @@ def proxy_url() -> str:
     return DEFAULT_PROXY
 
 
+def names_a_proxy() -> bool:
+    """Whether $GOPROXY names an HTTP(S) proxy (not only `off` or `direct`); unset means the default one."""
+    entries = re.split(r"[,|]", os.environ.get("GOPROXY", DEFAULT_PROXY))
+    return any(entry.startswith(("http://", "https://")) for entry in entries)
+
+
 def escape(module: str) -> str:
     """The proxy protocol's case encoding: an upper-case letter becomes '!' + lower case."""
     return re.sub(r"[A-Z]", lambda m: "!" + m.group(0).lower(), module)

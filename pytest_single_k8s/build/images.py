@@ -130,6 +130,8 @@ class Images:
         return f"{REPOSITORY}/{recipe.name}:{digest.hexdigest()[:16]}"
 
     def _files(self, recipe: Recipe) -> list[Path]:
+        if recipe.name in bases.AS_THEY_ARE and self.bases.origin(recipe.name):
+            return []  # the pulled image is the image: no file of ours goes into it
         files = sorted(p for p in (self.recipes / recipe.name).rglob("*") if p.is_file())
         if recipe.rootfs and not self.bases.origin(recipe.name):
             files = [path for path in files if path.name != "Dockerfile"]  # the pulled way's recipe: unused
@@ -207,11 +209,11 @@ class Images:
             with _build_lock(self.cache / "build.lock", self.status):
                 missing = set(self.missing())
                 for name in NAMES:  # in build order: parents first
-                    if name in wanted and name in missing and not self._pulled(name):
+                    if name in wanted and name in missing and not self._pull_from_registry(name):
                         self._build(BY_NAME[name])
         return {name: self.ref(name) for name in names}
 
-    def _pulled(self, name: str) -> bool:
+    def _pull_from_registry(self, name: str) -> bool:
         """Pulled from the registry the set comes from, if one is set and it holds the image."""
         return self.images_from is not None and registry.pull(
             self.client, self.images_from, self.ref(name), self.status

@@ -1,6 +1,8 @@
 """A Go toolchain where none is installed: the golang.org/toolchain module from the Go module proxy, as
-the go command itself fetches one (GOTOOLCHAIN). Its zip is checked against the Go checksum database
-(asked through the same proxy, as the go command does) and unpacked once, under the cache directory.
+the go command itself fetches one (GOTOOLCHAIN). Its zip must hash (h1:, as go.sum's) to the Go checksum
+database's record of it, read through the same proxy's /sumdb/ endpoint as the go command reads it (the
+record, not the signed tree's proof of it: the proxy is trusted as far as its TLS), and it is unpacked once,
+under the cache directory, one fetch at a time.
 
 The builds need the proxy anyway (their modules come from it), so this adds no place to reach.
 """
@@ -17,6 +19,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+import filelock
 
 from ..common.progress import Status
 from ..errors import BuildError
@@ -38,14 +42,36 @@ def platform_name() -> str:
 
 
 def installed(folder: Path, needed: tuple[int, ...]) -> Path | None:
-    """The newest toolchain unpacked under `folder` that is at least `needed`: its root (GOROOT)."""
-    roots = [(_version(root.name), root) for root in folder.glob("go*.*.*") if (root / "bin" / "go").is_file()]
+    """The newest toolchain for this machine unpacked under `folder` that is at least `needed`: its root (GOROOT).
+    (The folder may be shared by machines: each root is named for its platform.)"""
+    suffix = f".{platform_name()}"
+    roots = [
+        (_version(root.name.removesuffix(suffix)), root)
+        for root in folder.glob(f"go*{suffix}")
+        if (root / "bin" / "go").is_file()
+    ]
     usable = [(version, root) for version, root in roots if version >= needed]
     return max(usable)[1] if usable else None
 
 
 def fetch(needed: tuple[int, ...], folder: Path, status: Status) -> Path:
-    """The newest released toolchain for this machine, checked and unpacked under `folder`: its root."""
+    """The newest released toolchain for this machine, checked and unpacked under `folder`: its root. One
+    session fetches at a time; what a killed one left is removed first."""
+    if not goproxy.names_a_proxy():
+        raise BuildError(
+            f"no Go toolchain here, and GOPROXY={os.environ.get('GOPROXY')} names no proxy to fetch one from: "
+            "install Go, or pip install 'pytest-single-k8s[source]'"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(str(folder / ".lock")):
+        if found := installed(folder, needed):  # another session fetched it meanwhile
+            return found
+        for stale in folder.glob(".fetch-*"):  # a killed fetch's
+            shutil.rmtree(stale, ignore_errors=True)
+        return _fetched(needed, folder, status)
+
+
+def _fetched(needed: tuple[int, ...], folder: Path, status: Status) -> Path:
     name = platform_name()
     listed = [found for line in goproxy.fetch(MODULE, "list").split() if (found := RELEASE.match(line))]
     versions = [found[1] for found in listed if found[2] == name]
@@ -58,24 +84,21 @@ def fetch(needed: tuple[int, ...], folder: Path, status: Status) -> Path:
     version = f"v0.0.1-go{newest}.{name}"
     url = f"{goproxy.proxy_url()}/{goproxy.escape(MODULE)}/@v/{version}.zip"
     expected = _recorded(version)
-    folder.mkdir(parents=True, exist_ok=True)
+    root = folder / f"go{newest}.{name}"
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=folder) as scratch:
         with status.step(f"Downloading Go {newest} from the Go module proxy (no Go toolchain here)") as step:
             archive = downloads.fetch(url, Path(scratch) / f"go{newest}.zip", lambda zip_: _check(zip_, expected, url),
                                       step.update)  # fmt: skip
             step.update("unpacking")
             unpacked = _unpack(archive, f"{MODULE}@{version}/", Path(scratch) / "root")
-        root = folder / f"go{newest}"
-        try:
-            unpacked.rename(root)
-        except OSError:  # another session unpacked the same toolchain first: theirs is as good
-            if not (root / "bin" / "go").is_file():
-                raise
+        shutil.rmtree(root, ignore_errors=True)  # an older layout's, or one a crash left without its go
+        unpacked.rename(root)
     return root
 
 
 def hash1(archive: Path) -> str:
-    """The go command's hash of a module zip (`h1:`): SHA-256 over its files' SHA-256 lines, sorted by name."""
+    """The go command's hash of a module zip (`h1:`): SHA-256 over its files' SHA-256 lines, sorted by name
+    (module zips hold no directory entries; any is left out)."""
     with zipfile.ZipFile(archive) as zip_:
         files = sorted(info.filename for info in zip_.infolist() if not info.is_dir())
         summary = "".join(f"{hashlib.sha256(zip_.read(name)).hexdigest()}  {name}\n" for name in files)
@@ -118,14 +141,14 @@ def _unpack(archive: Path, prefix: str, into: Path) -> Path:
     """The zip's files under `prefix`, written below `into`, the programs executable."""
     with zipfile.ZipFile(archive) as zip_:
         for info in zip_.infolist():
-            relative = info.filename.removeprefix(prefix)
-            if info.is_dir() or relative == info.filename or ".." in Path(relative).parts:
-                continue
+            relative = Path(info.filename.removeprefix(prefix))
+            if info.is_dir() or str(relative) == info.filename or relative.is_absolute() or ".." in relative.parts:
+                continue  # a directory, or outside the module: never written
             target = into / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             with zip_.open(info) as source, target.open("wb") as out:
                 shutil.copyfileobj(source, out)
-            target.chmod(0o755 if relative.startswith(EXECUTABLE) else 0o644)
+            target.chmod(0o755 if str(relative).startswith(EXECUTABLE) else 0o644)
     return into
 
 

@@ -50,7 +50,11 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
   "$python" -m pytest -p no:cacheprovider --rootdir "$killed" "${settings[@]}" "$killed/test_sleeps.py" &
   session=$!
   while [[ ! -e $killed/started ]] && ((SECONDS - started_at < 600)) && kill -0 "$session" 2>/dev/null; do sleep 0.2; done
-  handed_over=$((SECONDS - started_at))
+  if [[ -e $killed/started ]]; then
+    handed_over="with its cluster running (its test started $((SECONDS - started_at))s after pytest did)"
+  else
+    handed_over="before its first test started ($((SECONDS - started_at))s after pytest did: no cluster handed over)"
+  fi
   kill -9 "$session"
   wait "$session"
   status=$?
@@ -60,8 +64,7 @@ if [[ ${KILL_FIRST:-0} == 1 ]]; then
     [[ -z $(docker ps -aq --filter label=io.github.pytest-single-k8s.cluster) ]] && "$python" tests/hosts/leftovers.py >/dev/null && break
     sleep 1
   done
-  echo "SIGKILLed (status $status) with its cluster running (its test started ${handed_over}s after pytest did);" \
-    "all of it gone $((SECONDS - killed_at))s later" >"$job/killed"
+  echo "SIGKILLed (status $status) $handed_over; all of it gone $((SECONDS - killed_at))s later" >"$job/killed"
 fi
 if [[ -d $job/e2e ]]; then
   echo "== conformance subset"

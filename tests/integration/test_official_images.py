@@ -28,22 +28,20 @@ def mirror(k8s_images, tmp_path):
     engine meanwhile. Afterwards what was pulled goes, and our builds are back (built again where need be)."""
     client, official = k8s_images.client, bases.official(k8s_images.versions)
     with registry.running(registry.build(tmp_path / "bin"), tmp_path) as address:
-        for name in bases.AS_THEY_ARE:
-            repository, tag = bases.mirrored(official[name], address).rsplit(":", 1)
-            client.images.get(k8s_images.ref(name)).tag(repository, tag=tag)
-            for line in client.images.push(repository, tag=tag, stream=True, decode=True):
-                assert "error" not in line, line
-            client.images.remove(f"{repository}:{tag}")
-            client.images.remove(k8s_images.ref(name))
         try:
+            for name in bases.AS_THEY_ARE:
+                repository, tag = bases.mirrored(official[name], address).rsplit(":", 1)
+                client.images.get(k8s_images.ref(name)).tag(repository, tag=tag)
+                for line in client.images.push(repository, tag=tag, stream=True, decode=True):
+                    assert "error" not in line, line
+                client.images.remove(f"{repository}:{tag}")  # in the registry only: a pull must fetch it
+                client.images.remove(k8s_images.ref(name))
             yield address
         finally:
-            for image in client.images.list(filters={"label": LABEL}):
-                if image.labels.get(PULLED_LABEL, "").startswith(address):
-                    for tag in image.tags:
+            for image in client.images.list():
+                for tag in image.tags:  # what was pulled, and what was made of it
+                    if tag.startswith(f"{address}/") or image.labels.get(PULLED_LABEL, "").startswith(address):
                         client.images.remove(tag, force=True)
-            for image in client.images.list(name=f"{address}/*"):
-                client.images.remove(image.id, force=True)
             k8s_images.ensure()
 
 

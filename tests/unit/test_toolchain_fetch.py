@@ -6,6 +6,7 @@ import zipfile
 import pytest
 
 from pytest_single_k8s.build import toolchain_fetch
+from pytest_single_k8s.common.progress import Status
 from pytest_single_k8s.errors import BuildError
 
 PREFIX = "golang.org/toolchain@v0.0.1-go1.27.4.linux-amd64/"
@@ -46,7 +47,8 @@ def test_a_zip_whose_hash_the_database_does_not_record_is_refused_naming_both(tm
 
 
 def test_unpacking_keeps_the_files_under_the_module_and_makes_the_programs_executable(tmp_path):
-    archive = make(tmp_path / "go.zip", {**FILES, "elsewhere/file": b"x", PREFIX + "../escape": b"x"})
+    outside = {"elsewhere/file": b"x", PREFIX + "../escape": b"x", PREFIX + str(tmp_path / "absolute"): b"x"}
+    archive = make(tmp_path / "go.zip", {**FILES, **outside})
     root = toolchain_fetch._unpack(archive, PREFIX, tmp_path / "root")
     found = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
     assert found == ["VERSION", "bin/go", "pkg/tool/linux_amd64/compile"]
@@ -54,12 +56,20 @@ def test_unpacking_keeps_the_files_under_the_module_and_makes_the_programs_execu
     assert (root / "pkg/tool/linux_amd64/compile").stat().st_mode & 0o777 == 0o755
     assert (root / "VERSION").stat().st_mode & 0o777 == 0o644
     assert not (tmp_path / "escape").exists()
+    assert not (tmp_path / "absolute").exists()
 
 
-def test_the_newest_unpacked_toolchain_that_is_new_enough_is_used(tmp_path):
-    for version in ("go1.25.9", "go1.27.4", "go1.26.1"):
-        (tmp_path / version / "bin").mkdir(parents=True)
-        (tmp_path / version / "bin" / "go").write_bytes(b"")
-    (tmp_path / "go1.28.0" / "bin").mkdir(parents=True)  # unpacking never finished: no go in it
-    assert toolchain_fetch.installed(tmp_path, (1, 26)) == tmp_path / "go1.27.4"
+def test_the_newest_unpacked_toolchain_for_this_machine_that_is_new_enough_is_used(tmp_path):
+    here, elsewhere = toolchain_fetch.platform_name(), "plan9-mips"
+    for name in (f"go1.25.9.{here}", f"go1.27.4.{here}", f"go1.26.1.{here}", f"go1.29.0.{elsewhere}"):
+        (tmp_path / name / "bin").mkdir(parents=True)
+        (tmp_path / name / "bin" / "go").write_bytes(b"")
+    (tmp_path / f"go1.28.0.{here}" / "bin").mkdir(parents=True)  # unpacking never finished: no go in it
+    assert toolchain_fetch.installed(tmp_path, (1, 26)) == tmp_path / f"go1.27.4.{here}"
     assert toolchain_fetch.installed(tmp_path, (1, 28)) is None
+
+
+def test_with_no_proxy_to_fetch_from_it_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOPROXY", "off")
+    with pytest.raises(BuildError, match=r"GOPROXY=off names no proxy to fetch one from: install Go"):
+        toolchain_fetch.fetch((1, 26), tmp_path, Status())
