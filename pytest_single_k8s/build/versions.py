@@ -18,7 +18,7 @@ from ..errors import BuildError, VersionError
 from . import goproxy
 from .gobuild import KUBERNETES_MODULE
 
-MINIMUM = (1, 35)
+MINIMUM = (1, 34)  # the oldest minor tested (tests/versions), as the clouds still run it
 LIST_MAX_AGE = 24 * 3600
 _REQUEST = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _RELEASE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
@@ -80,7 +80,7 @@ def parse_request(requested: str | None, supported: list[Release] | None = None)
         )
     major, minor = int(found[1]), int(found[2])
     if (major, minor) < MINIMUM:
-        choices = f"; supported releases: {_listing(supported)}" if supported else ""
+        choices = f"; supported releases (the Go module proxy's): {_listing(supported)}" if supported else ""
         raise VersionError(f"Kubernetes {text} is not supported: pytest-single-k8s needs {minimum()} or later{choices}")
     return (major, minor, None if found[3] is None else int(found[3]))
 

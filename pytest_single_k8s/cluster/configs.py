@@ -45,8 +45,8 @@ def kubelet(plan: ClusterPlan) -> dict[str, Any]:
         "nodeStatusReportFrequency": "10s",
         "syncFrequency": "10s",
         "fileCheckFrequency": "10s",
-        "featureGates": plan.websocket_gate(),
-        # 1.35+ refuses cgroup v1 unless told otherwise; v1 hosts are still supported up to 1.37.
+        "featureGates": plan.feature_gates(),
+        # 1.35+ refuse cgroup v1 unless told otherwise (1.34 reads the field too); v1 hosts are supported.
         **({"failCgroupV1": False} if plan.cgroup_version == 1 else {}),
     }
 

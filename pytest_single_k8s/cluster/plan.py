@@ -20,6 +20,7 @@ from ..engine.labels import (
     REPOSITORY,
     USER_LABEL,
 )
+from . import by_minor
 from .names import NODE_NAME, container_name
 
 # The code that lays a cluster out: a kept cluster that other code made is not attached.
@@ -124,6 +125,6 @@ class ClusterPlan:
     def kubelet_root(self) -> str:
         return str(self.directory / "kubelet")
 
-    def websocket_gate(self) -> dict[str, bool]:
-        """cri-dockerd's streaming server speaks SPDY only; 1.36+ would try WebSockets to the kubelet."""
-        return {"ExtendWebSocketsToKubelet": False} if self.minor >= 36 else {}
+    def feature_gates(self) -> dict[str, bool]:
+        """The feature gates of this version's apiserver and kubelet (by_minor.py)."""
+        return by_minor.feature_gates(self.minor)

@@ -170,7 +170,7 @@ def apiserver(plan: ClusterPlan) -> ContainerSpec:
             "--requestheader-extra-headers-prefix=X-Remote-Extra-",
             f"--proxy-client-cert-file={plan.pki('front-proxy-client.crt')}",
             f"--proxy-client-key-file={plan.pki('front-proxy-client.key')}",
-            *_gate_flags(plan.websocket_gate()),
+            *_gate_flags(plan.feature_gates()),
         ],
     )
 

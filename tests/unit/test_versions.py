@@ -3,6 +3,7 @@ import json
 import pytest
 
 from pytest_single_k8s.build import goproxy, versions
+from pytest_single_k8s.cluster import by_minor
 from pytest_single_k8s.errors import BuildError, VersionError
 
 SERVED = [(1, 34, 4), (1, 35, 0), (1, 35, 4), (1, 36, 1), (1, 36, 3), (1, 37, 0), (1, 37, 2)]
@@ -30,8 +31,12 @@ def test_resolve_rejects_malformed_versions_with_an_example(requested):
 
 
 def test_resolve_rejects_versions_below_the_minimum_and_lists_supported_ones():
-    with pytest.raises(VersionError, match=r"needs 1\.35 or later; supported releases: v1.37.2, v1.36.3, v1.35.4$"):
-        versions.resolve("1.34.4", SERVED)
+    with pytest.raises(
+        VersionError,
+        match=r"needs 1\.34 or later; supported releases \(the Go module proxy's\): "
+        r"v1.37.2, v1.36.3, v1.35.4, v1.34.4$",
+    ):
+        versions.resolve("1.33.9", SERVED)
 
 
 def test_resolve_names_the_nearest_served_versions():
@@ -75,3 +80,8 @@ def test_served_releases_without_cache_or_network_raise(tmp_path, monkeypatch):
     monkeypatch.setattr(goproxy, "fetch", offline)
     with pytest.raises(BuildError, match="network unreachable"):
         versions.served_releases(tmp_path)
+
+
+def test_the_feature_gates_follow_the_minor():
+    assert by_minor.feature_gates(34) == by_minor.feature_gates(35) == {}
+    assert by_minor.feature_gates(36) == by_minor.feature_gates(37) == {"ExtendWebSocketsToKubelet": False}
