@@ -37,9 +37,9 @@ from pytest_single_k8s.build.wanted import Wanted  # noqa: E402
 from pytest_single_k8s.common.progress import Status  # noqa: E402
 from pytest_single_k8s.common.waiting import wait_for  # noqa: E402
 from pytest_single_k8s.engine.connection import connect  # noqa: E402
-from pytest_single_k8s.engine.containers import remove  # noqa: E402
 from tests.hosts import engines  # noqa: E402
 from tests.integration import mirror  # noqa: E402
+from tests.integration import registry as registry_server  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 NO_GO_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -90,15 +90,9 @@ def _first_run(way: str, images: Images, python: Path, folder: Path) -> tuple[fl
             mirror.make(client, images, root)
             base = made.enter_context(mirror.serving(root))
             settings += [*mirror.flags(base), "--k8s-registry-mirror", engines.REGISTRY]
-        volume = client.volumes.create(f"{run_id}-docker", labels=labels)
-        made.callback(volume.remove, force=True)
-        service = client.containers.create(
-            ref, ["dind-entrypoint", f"--insecure-registry={engines.REGISTRY}", *_resolvers()], name=f"{run_id}-docker",
-            labels=labels, privileged=True, volumes={volume.name: {"bind": "/var/lib/docker", "mode": "rw"}},
-        )  # fmt: skip
-        made.callback(remove, service)
-        network.connect(service, aliases=["docker"])
-        service.start()
+        service = made.enter_context(
+            engines.dind_service(client, ref, network, f"{run_id}-docker", labels, arguments=_resolvers())
+        )
         service.reload()
         host = service.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
         engine = f"tcp://{host}:2375"
@@ -143,15 +137,8 @@ def _started(mark: Path, process: subprocess.Popen) -> None:
 
 def _push_as_official(images: Images, address: str) -> None:
     """Our builds under the official images' paths in the registry (no registry here serves the official ones)."""
-    official = bases.official(images.versions)
-    for name, reference in official.items():
-        repository, tag = bases.mirrored(reference, address).rsplit(":", 1)
-        images.client.api.tag(images.ref(name), repository, tag)
-        try:
-            for message in images.client.api.push(repository, tag, stream=True, decode=True):
-                assert "error" not in message, message
-        finally:
-            images.client.api.remove_image(f"{repository}:{tag}")
+    for name, reference in bases.official(images.versions).items():
+        registry_server.publish(images.client, images.ref(name), bases.mirrored(reference, address))
 
 
 if __name__ == "__main__":

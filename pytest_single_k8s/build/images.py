@@ -129,8 +129,12 @@ class Images:
         digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
         return f"{REPOSITORY}/{recipe.name}:{digest.hexdigest()[:16]}"
 
+    def _as_it_is(self, recipe: Recipe) -> bool:
+        """Whether the recipe's image is an official one pulled as it is (bases.AS_THEY_ARE), not built here."""
+        return recipe.name in bases.AS_THEY_ARE and bool(self.bases.origin(recipe.name))
+
     def _files(self, recipe: Recipe) -> list[Path]:
-        if recipe.name in bases.AS_THEY_ARE and self.bases.origin(recipe.name):
+        if self._as_it_is(recipe):
             return []  # the pulled image is the image: no file of ours goes into it
         files = sorted(p for p in (self.recipes / recipe.name).rglob("*") if p.is_file())
         if recipe.rootfs and not self.bases.origin(recipe.name):
@@ -227,7 +231,7 @@ class Images:
             context.mkdir()
             if recipe.rootfs and not self.bases.origin(recipe.name):
                 rootfs.build(self.client, ref, folder / "packages", context, self.status)
-            elif recipe.name in bases.AS_THEY_ARE and self.bases.origin(recipe.name):
+            elif self._as_it_is(recipe):
                 (context / "Dockerfile").write_text(AS_IT_IS)  # the official image with our labels: nothing to build
                 self._docker_build(recipe, context)
             else:

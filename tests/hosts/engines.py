@@ -121,17 +121,9 @@ def run(
         else:
             address = made.enter_context(registry_beside(client, ref, network, f"{run_id}-registry", labels))
             registry.push(client, f"{address}/psk8s", refs, Status())
-            builds = _volume(client, made, f"{run_id}-builds", labels)
-            service = client.containers.create(
-                ref, ["dind-entrypoint", f"--insecure-registry={REGISTRY}"], name=f"{run_id}-docker", labels=labels,
-                privileged=True,
-                volumes={_volume(client, made, f"{run_id}-docker", labels): {"bind": "/var/lib/docker", "mode": "rw"},
-                         builds: {"bind": "/builds", "mode": "rw"}},
-            )  # fmt: skip
-            made.callback(remove, service)
-            network.connect(service, aliases=["docker"])
-            service.start()
-            volumes[builds] = {"bind": "/builds", "mode": "rw"}
+            builds = {_volume(client, made, f"{run_id}-builds", labels): {"bind": "/builds", "mode": "rw"}}
+            made.enter_context(dind_service(client, ref, network, f"{run_id}-docker", labels, builds))
+            volumes |= builds
             environment |= {"DOCKER_HOST": "tcp://docker:2375", "IMAGES_FROM": f"{REGISTRY}/psk8s", "KILL_FIRST": "1"}
             if e2e:
                 assert saved is not None, "the e2e images come to the dind service in an archive"
@@ -160,6 +152,30 @@ def registry_beside(
         binary = registry_server.build(Path(scratch))
         with registry_server.in_container(client, image, binary, network, name, labels) as address:
             yield address
+
+
+@contextlib.contextmanager
+def dind_service(
+    client: docker.DockerClient,
+    image: str,
+    network: Any,
+    name: str,
+    labels: dict[str, str],
+    volumes: dict[str, dict[str, str]] | None = None,
+    arguments: list[str] | None = None,
+) -> Iterator[Any]:
+    """A dind service (its own dockerd, with `arguments`) as `docker` on `network`, as GitLab names it, trusting
+    REGISTRY over plain HTTP; its storage a volume of its own. Yields it started; gone at the end, storage and all."""
+    with contextlib.ExitStack() as made:
+        storage = {_volume(client, made, name, labels): {"bind": "/var/lib/docker", "mode": "rw"}}
+        service = client.containers.create(
+            image, ["dind-entrypoint", f"--insecure-registry={REGISTRY}", *(arguments or [])], name=name,
+            labels=labels, privileged=True, volumes={**storage, **(volumes or {})},
+        )  # fmt: skip
+        made.callback(remove, service)
+        network.connect(service, aliases=["docker"])
+        service.start()
+        yield service
 
 
 def _volume(client: docker.DockerClient, made: contextlib.ExitStack, name: str, labels: dict[str, str]) -> str:

@@ -79,6 +79,18 @@ def in_container(client, image, binary, network, name, labels):
             remove(container)
 
 
+def publish(client, source, reference):
+    """Our image `source` pushed as `reference` (REGISTRY/PATH:TAG), a push error raised; the engine keeps no
+    name of the registry's, so that only a pull can bring the reference back."""
+    repository, tag = reference.rsplit(":", 1)
+    client.api.tag(source, repository, tag)
+    try:
+        for message in client.api.push(repository, tag, stream=True, decode=True):
+            assert "error" not in message, message
+    finally:
+        client.api.remove_image(reference)
+
+
 def _answering(address):
     wait_for(lambda: urllib.request.urlopen(f"http://{address}/v2/", timeout=2).close(), "the registry", 60)
     return address

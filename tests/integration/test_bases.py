@@ -18,11 +18,8 @@ def base_in_a_registry(k8s_images, tmp_path):
     binary = registry.build(tmp_path / "bin")
     with registry.running(binary, tmp_path) as address:
         repository = f"{address}/debian"
-        client.images.get(k8s_images.ref("debian")).tag(repository, tag="bookworm-slim")
-        for line in client.images.push(repository, tag="bookworm-slim", stream=True, decode=True):
-            assert "error" not in line, line
         base = f"{repository}:bookworm-slim"
-        client.images.remove(base)
+        registry.publish(client, k8s_images.ref("debian"), base)
         before = {tag for image in client.images.list(filters={"label": LABEL}) for tag in image.tags}
         try:
             yield base

@@ -30,12 +30,8 @@ def mirror(k8s_images, tmp_path):
     with registry.running(registry.build(tmp_path / "bin"), tmp_path) as address:
         try:
             for name in bases.AS_THEY_ARE:
-                repository, tag = bases.mirrored(official[name], address).rsplit(":", 1)
-                client.images.get(k8s_images.ref(name)).tag(repository, tag=tag)
-                for line in client.images.push(repository, tag=tag, stream=True, decode=True):
-                    assert "error" not in line, line
-                client.images.remove(f"{repository}:{tag}")  # in the registry only: a pull must fetch it
-                client.images.remove(k8s_images.ref(name))
+                registry.publish(client, k8s_images.ref(name), bases.mirrored(official[name], address))
+                client.images.remove(k8s_images.ref(name))  # a pull must fetch it
             yield address
         finally:
             for image in client.images.list():
