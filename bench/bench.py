@@ -59,9 +59,38 @@ GOALS = {
 }
 
 
+class Lines(io.StringIO):
+    """The status lines written to it, each with when (time.monotonic()) it was written: --trace shows them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[float, str]] = []
+
+    def write(self, text: str) -> int:
+        now = time.monotonic()
+        self.lines += [(now, line.strip()) for line in text.splitlines() if line.strip()]
+        return len(text)
+
+
+def container_events(client, since: float, until: float) -> list[tuple[float, str]]:
+    """When each container was created, started or died on the engine (ours and the pods'), in wall-clock seconds."""
+    events = client.events(
+        since=int(since),
+        until=int(until) + 1,
+        decode=True,
+        filters={"type": "container", "event": ["create", "start", "die"]},
+    )
+    return [
+        (event["timeNano"] / 1e9, f"{event['Action']:6} {event['Actor']['Attributes'].get('name', '?')}")
+        for event in events
+        if since <= event["timeNano"] / 1e9 <= until
+    ]
+
+
 def cluster_run(client, images: Images, addon_names: tuple[str, ...], trace: bool = False) -> dict[str, float]:
-    started = time.monotonic()
-    cluster = create_cluster(client, images, Status(io.StringIO()), addon_names=addon_names)
+    started, wall = time.monotonic(), time.time()
+    lines = Lines()
+    cluster = create_cluster(client, images, Status(lines), addon_names=addon_names)
     try:
         offset = cluster.created_clock  # cluster.timings count from here: preflight, engine claim and all
         figures = {
@@ -92,9 +121,13 @@ def cluster_run(client, images: Images, addon_names: tuple[str, ...], trace: boo
         before_teardown = time.monotonic()
         cluster.delete()
     figures["teardown_s"] = time.monotonic() - before_teardown
-    if trace:
-        for check, seconds in sorted(cluster.timings.items(), key=lambda item: item[1]):
-            print(f"  {seconds + offset - started:6.2f}  {check}")
+    if trace:  # seconds from the fixture's start: the readiness checks, the status lines, the engine's containers
+        rows = [(seconds + offset - started, f"passed {check}") for check, seconds in cluster.timings.items()]
+        rows += [(when - started, f"status {line}") for when, line in lines.lines]
+        rows += [(when - wall, f"engine {what}") for when, what in container_events(client, wall, time.time())]
+        rows.append((figures["nginx_served_s"], "nginx served"))
+        for seconds, what in sorted(rows):
+            print(f"  {seconds:6.2f}  {what}")
     return figures
 
 

@@ -7,28 +7,67 @@ import json
 from typing import Any
 
 from .directory import VOLUMES
-from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN
+from .names import APISERVER_PORT, CLUSTER_DNS_IP, CLUSTER_DOMAIN
 from .plan import ClusterPlan
 
 DNS_LABELS = {"k8s-app": "kube-dns"}
+STORAGE_LABELS = {"app": "local-path-provisioner"}
 DNS_READY_PORT = 8181  # CoreDNS's own /ready
+TEMPLATE_HASH_LABEL, TEMPLATE_HASH = "pod-template-hash", "0"  # the ReplicaSet made beside a Deployment (_deployment)
 
 
 def _meta(name: str, namespace: str | None = None, **labels: str) -> dict[str, Any]:
     return {"name": name, **({"namespace": namespace} if namespace else {}), **({"labels": labels} if labels else {})}
 
 
-def _deployment(name: str, namespace: str, labels: dict[str, str], pod: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(name, namespace, **labels),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": pod},
+def _deployment(
+    name: str, namespace: str, labels: dict[str, str], pod: dict[str, Any], node: str
+) -> list[dict[str, Any]]:
+    """The addon's Deployment, and what its controllers would make of it, made at once and in this order: its
+    one pod, bound to the node, then the ReplicaSet (the Deployment's template, labelled with TEMPLATE_HASH), then
+    the Deployment. The pod runs as soon as the kubelet sees it, before the controller-manager and the scheduler
+    do; once they run, the ReplicaSet adopts the pod (made first, so that it never makes one of its own) and the
+    Deployment the ReplicaSet (the same template but for the hash). A deleted pod is made again by them."""
+    hashed = {**labels, TEMPLATE_HASH_LABEL: TEMPLATE_HASH}
+    replica_set = f"{name}-{TEMPLATE_HASH}"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": _meta(f"{replica_set}-0", namespace, **hashed),
+            "spec": {**pod, "nodeName": node},
         },
-    }
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": _meta(replica_set, namespace, **hashed),
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": hashed},
+                "template": {"metadata": {"labels": hashed}, "spec": pod},
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _meta(name, namespace, **labels),
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": pod},
+            },
+        },
+    ]
+
+
+def _apiserver_direct(plan: ClusterPlan) -> list[dict[str, str]]:
+    """The apiserver's own address for a client in a pod (in-cluster configuration reads these), not the
+    `kubernetes` Service's: the addons start before kube-proxy has its rules (and would wait in their clients'
+    back-off, or exit, as the provisioner does), and the apiserver's certificate names this address too."""
+    return [
+        {"name": "KUBERNETES_SERVICE_HOST", "value": plan.network_ip},
+        {"name": "KUBERNETES_SERVICE_PORT", "value": str(APISERVER_PORT)},
+    ]
 
 
 def _access(name: str, namespace: str, account: str, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -76,7 +115,6 @@ def dns(plan: ClusterPlan) -> list[dict[str, Any]]:
     dns_ports = [("dns", "UDP"), ("dns-tcp", "TCP")]
     pod = {
         "serviceAccountName": "coredns",
-        "priorityClassName": "system-cluster-critical",
         "dnsPolicy": "Default",  # its own names come from the node, not from itself
         "containers": [
             {
@@ -84,6 +122,7 @@ def dns(plan: ClusterPlan) -> list[dict[str, Any]]:
                 "image": plan.images["coredns"],
                 "imagePullPolicy": "Never",
                 "args": ["-conf", "/etc/coredns/Corefile"],
+                "env": _apiserver_direct(plan),
                 "ports": [{"name": name, "containerPort": 53, "protocol": protocol} for name, protocol in dns_ports],
                 "readinessProbe": {"httpGet": {"path": "/ready", "port": DNS_READY_PORT}, "periodSeconds": 1},
                 "securityContext": {
@@ -104,7 +143,7 @@ def dns(plan: ClusterPlan) -> list[dict[str, Any]]:
             "metadata": _meta("coredns", namespace),
             "data": {"Corefile": corefile(plan.upstream_dns)},
         },
-        _deployment("coredns", namespace, labels, pod),
+        *_deployment("coredns", namespace, labels, pod, plan.node_name),
         {
             "apiVersion": "v1",
             "kind": "Service",
@@ -122,7 +161,7 @@ def dns(plan: ClusterPlan) -> list[dict[str, Any]]:
 
 
 def storage(plan: ClusterPlan) -> list[dict[str, Any]]:
-    namespace, account, labels = "local-path-storage", "local-path-provisioner", {"app": "local-path-provisioner"}
+    namespace, account, labels = "local-path-storage", "local-path-provisioner", STORAGE_LABELS
     everything, read = ["*"], ["get", "list", "watch"]
     rules = [
         {"apiGroups": [""], "resources": ["nodes", "persistentvolumeclaims", "configmaps"], "verbs": read},
@@ -155,7 +194,10 @@ def storage(plan: ClusterPlan) -> list[dict[str, Any]]:
                     "--service-account-name",
                     account,
                 ],  # fmt: skip
-                "env": [{"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+                "env": [
+                    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                    *_apiserver_direct(plan),
+                ],
                 "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": True}],
             }
         ],
@@ -175,7 +217,7 @@ def storage(plan: ClusterPlan) -> list[dict[str, Any]]:
                 "helperPod.yaml": json.dumps(helper),  # JSON is YAML
             },
         },
-        _deployment("local-path-provisioner", namespace, labels, pod),
+        *_deployment("local-path-provisioner", namespace, labels, pod, plan.node_name),
         {
             "apiVersion": "storage.k8s.io/v1",
             "kind": "StorageClass",

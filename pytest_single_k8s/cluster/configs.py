@@ -64,7 +64,7 @@ def proxy(plan: ClusterPlan) -> dict[str, Any]:
         # NodePorts answer on the bridge address only, and where the process that made the cluster reaches the
         # engine's host (engine/addresses.py): not on other addresses.
         "nodePortAddresses": [f"{address}/32" for address in (plan.node_ip, *plan.engine_host_ips)],
-        "iptables": {"minSyncPeriod": "1s", "syncPeriod": "30s", "localhostNodePorts": False},
+        "iptables": {"minSyncPeriod": "100ms", "syncPeriod": "30s", "localhostNodePorts": False},
         # Leave the host's conntrack sysctls and OOM scores alone.
         "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
         "oomScoreAdj": 0,

@@ -230,21 +230,31 @@ def _start(cluster: Cluster, files: dict[str, bytes]) -> None:
             parallel([functools.partial(_prepare_host, cluster), functools.partial(_sandbox_image, cluster)])
             _run(client, components[KUBELET])
 
-        # The scheduler and controller-manager would exit had they started before the apiserver answered
-        # (the controller-manager checks it once a second): they are created meanwhile and started then.
-        later = (SCHEDULER, CONTROLLER_MANAGER, PROXY)
-        created = parallel(
+        # etcd and the apiserver first, alone: the engine's work for the others (they are five, with two one-shot
+        # containers) would hold them back (0.3 s later, traced), and the rest of the start waits on them.
+        parallel(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER))
+        node()
+        readiness.wait_answer()
+
+    # The scheduler, controller-manager and kube-proxy would exit or back off had they started before the
+    # apiserver was ready (the controller-manager checks it once a second; the others' rights come with its
+    # bootstrap roles): they are created during its post-start hooks' one-second sleeps, and started then.
+    later = (SCHEDULER, CONTROLLER_MANAGER, PROXY)
+
+    def rest() -> None:
+        made = parallel(
             [
                 *(functools.partial(_created, client, components[name]) for name in later),
-                node,
-                *(functools.partial(_run, client, components[name]) for name in (ETCD, APISERVER, KUBECTL)),
+                functools.partial(_run, client, components[KUBECTL]),
             ]
         )
         readiness.wait_apiserver()
-        parallel(functools.partial(_started, container, name) for name, container in zip(later, created, strict=False))
-    # The addons' objects go in while the rest comes up; their Deployments are among the waits.
-    apply = functools.partial(addons.apply, cluster.api_client, plan, readiness.cancel)
-    parallel([apply, readiness.wait_rest], cancel=readiness.cancel)
+        parallel(functools.partial(_started, container, name) for name, container in zip(later, made, strict=False))
+        readiness.wait_rest()
+
+    # The addons' objects go in from the apiserver's first answer, while it gets ready and the rest comes up.
+    apply = functools.partial(addons.apply, cluster.api_client, plan, files[plan.pki("ca.crt")], readiness.cancel)
+    parallel([apply, rest], cancel=readiness.cancel)
 
 
 def _run(client: docker.DockerClient, spec: ContainerSpec) -> None:

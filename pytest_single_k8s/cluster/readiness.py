@@ -28,9 +28,11 @@ from ..engine.containers import last_logs, listed
 from ..engine.labels import CLUSTER_LABEL, COMPONENT_LABEL
 from ..errors import ComponentFailed
 from . import diagnostics
-from .addons import ADDONS
+from .addons import ADDONS, DNS
 from .names import (
     APISERVER,
+    CLUSTER_DNS_IP,
+    CLUSTER_DOMAIN,
     COMPONENTS,
     CONTROLLER_MANAGER,
     CONTROLLER_MANAGER_PORT,
@@ -48,6 +50,7 @@ from .plan import ClusterPlan
 
 REQUEST_TIMEOUT = 2  # seconds for one readiness request; the wait around it has its own deadline
 CHOICE_TIMEOUT = 1  # seconds for each of several places the apiserver may answer at, while one is chosen
+APISERVER_ANSWERS = f"{APISERVER} answers"
 APISERVER_READY = f"{APISERVER} /readyz"
 KUBELET_HEALTHY = f"{KUBELET} /healthz"
 NODE_READY = "node Ready"
@@ -105,6 +108,8 @@ class Readiness:
         the cluster's CA, or in a node agent's) or through the apiserver."""
         engine = max(self.interval, ENGINE_INTERVAL)
         return {
+            # Before /readyz: serving, its post-start hooks still running (the one-second sleeps of two of them).
+            APISERVER_ANSWERS: Check(APISERVER, functools.partial(self._apiserver, "/livez", None)),
             APISERVER_READY: Check(APISERVER, functools.partial(self._apiserver, "/readyz")),
             f"{SCHEDULER} /healthz": Check(
                 SCHEDULER, functools.partial(self._in, KUBECTL, f"https://127.0.0.1:{SCHEDULER_PORT}/healthz"), engine
@@ -126,6 +131,22 @@ class Readiness:
             f"{PROXY} /healthz": Check(
                 PROXY, functools.partial(self._in, PROXY, f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz"), engine
             ),
+            # From the control plane's network, whose packets take a pod's way to a Service (kube-proxy's rules).
+            **(
+                {
+                    f"DNS at {CLUSTER_DNS_IP}": Check(
+                        ADDONS[DNS].deployment,
+                        functools.partial(
+                            self._run_in,
+                            KUBECTL,
+                            ["dns-answers", CLUSTER_DNS_IP, f"kubernetes.default.svc.{CLUSTER_DOMAIN}"],
+                        ),
+                        engine,
+                    )
+                }
+                if DNS in self.plan.addons
+                else {}
+            ),
             **{
                 f"{ADDONS[name].deployment} serves": Check(
                     ADDONS[name].deployment, functools.partial(ADDONS[name].serves, self.api_client, ADDONS[name])
@@ -134,11 +155,14 @@ class Readiness:
             },
         }
 
+    def wait_answer(self) -> None:
+        self.wait([APISERVER_ANSWERS])
+
     def wait_apiserver(self) -> None:
         self.wait([APISERVER_READY])
 
     def wait_rest(self) -> None:
-        self.wait([what for what in self.checks() if what not in (APISERVER_READY, KUBELET_HEALTHY)])
+        self.wait([what for what in self.checks() if what not in (APISERVER_ANSWERS, APISERVER_READY, KUBELET_HEALTHY)])
 
     def wait_component(self, component: str) -> None:
         """After a restart: the component's own checks (etcd: through the apiserver's)."""
@@ -226,12 +250,12 @@ class Readiness:
                     HINTS.get(component, ""),
                 )
 
-    def _apiserver(self, path: str) -> str:
+    def _apiserver(self, path: str, expected: str | None = "ok") -> str:
         """`path` of the apiserver, at the first of the servers that answers at all: this process keeps that
         one (use_server). Any HTTP answer counts, even "not ready": only a server that cannot be reached is
         passed over, quickly where there are others."""
         if len(self.servers) == 1:
-            return self._https(self.servers[0] + path)
+            return self._https(self.servers[0] + path, expected)
         for server in self.servers:
             try:
                 with self._direct.open(server + "/livez", timeout=CHOICE_TIMEOUT):
@@ -242,25 +266,38 @@ class Readiness:
                 continue
             self.servers = (server,)
             self.use_server(server)
-            return self._https(server + path)
+            return self._https(server + path, expected)
         raise RuntimeError(f"no answer at {', '.join(self.servers)}")
 
-    def _https(self, url: str) -> str:
-        with self._direct.open(url, timeout=REQUEST_TIMEOUT) as response:
-            body = response.read().decode()
-        if body.strip() != "ok":
+    def _https(self, url: str, expected: str | None = "ok") -> str:
+        """The body at `url`, which must be `expected` (a health check's "ok"); with None, any HTTP answer
+        will do: the server serves, even if it refuses this process (not yet anyone's, before its bootstrap
+        roles are made) or is not ready."""
+        try:
+            with self._direct.open(url, timeout=REQUEST_TIMEOUT) as response:
+                body = response.read().decode()
+        except urllib.error.HTTPError as error:
+            if expected is None:
+                return f"HTTP {error.code}"
+            raise
+        if expected is not None and body.strip() != expected:
             raise RuntimeError(f"{url} answered {body[:200]!r}")
         return body
 
     def _in(self, component: str, url: str) -> None:
         """Raises unless `url` answers with success (curl -f: 2xx) to curl run in the component's container:
         an address of the engine's host, asked through the engine."""
-        command = ["curl", "-fsS", "--max-time", str(REQUEST_TIMEOUT), url]
+        self._run_in(component, ["curl", "-fsS", "--max-time", str(REQUEST_TIMEOUT), url])
+
+    def _run_in(self, component: str, command: list[str]) -> None:
+        """Raises unless `command` succeeds in the component's container."""
         if component not in self._containers:
             self._containers[component] = self.client.containers.get(self.plan.container_name(component))
         code, output = self._containers[component].exec_run(command)
         if code != 0:
-            raise RuntimeError(f"{url} (asked in {component}'s container): {output.decode(errors='replace')[-200:]}")
+            raise RuntimeError(
+                f"{' '.join(command)} (in {component}'s container): {output.decode(errors='replace')[-200:]}"
+            )
 
     def _node_ready(self) -> None:
         core = kubernetes.client.CoreV1Api(self.api_client)

@@ -1,10 +1,12 @@
 """The addons on the session's cluster: cluster DNS and the default StorageClass, used as workloads use them."""
 
+import functools
 from pathlib import Path
 
 import pytest
 from kubernetes import client
 
+from pytest_single_k8s.cluster.addon_objects import DNS_LABELS, STORAGE_LABELS
 from pytest_single_k8s.cluster.directory import VOLUMES
 from pytest_single_k8s.common.waiting import wait_for
 
@@ -38,6 +40,60 @@ def test_pods_resolve_cluster_names_and_reach_a_service_by_name(k8s_client, k8s_
     assert short_line.split() == [service_ip, full]
     assert full_line.split()[0] == service_ip
     assert "Welcome to nginx!" in output
+
+
+ADDON_DEPLOYMENTS = (
+    ("kube-system", "coredns", DNS_LABELS),
+    ("local-path-storage", "local-path-provisioner", STORAGE_LABELS),
+)
+
+
+def adopted(apps, core, namespace, name, labels):
+    """Raises until the addon's Deployment is available through one ReplicaSet of its own, with one pod of that."""
+    deployment = apps.read_namespaced_deployment(name, namespace)
+    assert deployment.status.available_replicas == 1, deployment.status
+    [replica_set] = apps.list_namespaced_replica_set(namespace, label_selector=selector(labels)).items
+    [owner] = replica_set.metadata.owner_references
+    assert (owner.kind, owner.uid, owner.controller) == ("Deployment", deployment.metadata.uid, True)
+    assert replica_set.status.ready_replicas == 1
+    [running] = core.list_namespaced_pod(namespace, label_selector=selector(labels)).items
+    [owner] = running.metadata.owner_references
+    assert (owner.kind, owner.uid, owner.controller) == ("ReplicaSet", replica_set.metadata.uid, True)
+
+
+def ready_pods(core, namespace, labels):
+    """The names of the Ready pods with these labels."""
+    pods = core.list_namespaced_pod(namespace, label_selector=selector(labels)).items
+    return [pod.metadata.name for pod in pods if any(
+        c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])]  # fmt: skip
+
+
+def selector(labels):
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
+@pytest.mark.k8s
+def test_each_addon_is_its_deployments_one_replica_set_and_pod_and_a_deleted_coredns_pod_comes_back(
+    k8s_client, k8s_namespace, k8s_images
+):
+    apps, core = client.AppsV1Api(k8s_client), client.CoreV1Api(k8s_client)
+    for namespace, name, labels in ADDON_DEPLOYMENTS:
+        # Made by us bound to the node, then taken over by the controllers: no second ReplicaSet nor pod.
+        wait_for(
+            functools.partial(adopted, apps, core, namespace, name, labels), f"{namespace}/{name} to be its own", 60
+        )
+
+    [gone] = ready_pods(core, "kube-system", DNS_LABELS)
+    core.delete_namespaced_pod(gone, "kube-system")
+
+    def replaced():
+        assert set(ready_pods(core, "kube-system", DNS_LABELS)) - {gone}
+
+    wait_for(replaced, "a new CoreDNS pod to be Ready", 60)
+    # Pods resolve names again (through the Service, once kube-proxy has the new pod's address).
+    script = "for i in 1 2 3 4 5; do getent hosts kubernetes.default.svc.cluster.local && exit 0; sleep 1; done; exit 1"
+    output = run_to_completion(core, k8s_namespace, "ask", k8s_images.ref("debian"), ["sh", "-c", script])
+    assert output.split()[0] == "10.96.0.1", output
 
 
 def volume_claim(name):

@@ -95,3 +95,22 @@ def test_kube_dns_sends_to_coredns_from_its_start_which_the_cluster_waits_for_on
     assert pod_labels == objects[("Service", "kube-dns")]["spec"]["selector"] == addon_objects.DNS_LABELS
     assert addons.ADDONS["dns"].serves is not addons.available
     assert addons.ADDONS["storage"].serves is addons.available
+
+
+@pytest.mark.parametrize("name", ["dns", "storage"])
+def test_each_addons_pod_is_made_bound_to_the_node_before_its_replica_set_and_deployment_which_adopt_it(name):
+    objects = addons.ADDONS[name].objects(plan(images=IMAGES, addons=(name,)))
+    kinds = [item["kind"] for item in objects]
+    pod, replica_set, deployment = (objects[kinds.index(kind)] for kind in ("Pod", "ReplicaSet", "Deployment"))
+    assert kinds.index("Pod") < kinds.index("ReplicaSet") < kinds.index("Deployment")
+    template = deployment["spec"]["template"]
+    hashed = {**template["metadata"]["labels"], addon_objects.TEMPLATE_HASH_LABEL: addon_objects.TEMPLATE_HASH}
+    # The ReplicaSet is the one the Deployment's controller takes for its own: the same template but for the hash.
+    assert replica_set["spec"]["template"] == {"metadata": {"labels": hashed}, "spec": template["spec"]}
+    assert replica_set["spec"]["selector"]["matchLabels"] == replica_set["metadata"]["labels"] == hashed
+    # The pod is the ReplicaSet's (its labels) and the kubelet's at once (bound), with no owner the
+    # ReplicaSet would have to match: it adopts it.
+    assert pod["metadata"]["labels"] == hashed
+    assert "ownerReferences" not in pod["metadata"]
+    assert pod["spec"] == {**template["spec"], "nodeName": plan().node_name}
+    assert "priorityClassName" not in pod["spec"]  # its class is made by the apiserver after the pod

@@ -99,4 +99,4 @@ def test_k8s_apply_s_discovery_and_its_requests_time_out(tmp_path):
 def test_the_addons_start_times_out(tmp_path):
     with silent() as port:
         storage = plan(directory=tmp_path, images=IMAGES, addons=("storage",))
-        assert "timed out" in str(raised_within(lambda: addons.apply(client_of(port), storage)))
+        assert "timed out" in str(raised_within(lambda: addons.apply(client_of(port), storage, b"CA")))
