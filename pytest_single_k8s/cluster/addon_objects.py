@@ -37,27 +37,23 @@ def _deployment(
             "metadata": _meta(f"{replica_set}-0", namespace, **hashed),
             "spec": {**pod, "nodeName": node},
         },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": _meta(replica_set, namespace, **hashed),
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": hashed},
-                "template": {"metadata": {"labels": hashed}, "spec": pod},
-            },
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta(name, namespace, **labels),
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": pod},
-            },
-        },
+        _one_replica("ReplicaSet", replica_set, namespace, hashed, pod),
+        _one_replica("Deployment", name, namespace, labels, pod),
     ]
+
+
+def _one_replica(kind: str, name: str, namespace: str, labels: dict[str, str], pod: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment or ReplicaSet of one pod with these labels."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": _meta(name, namespace, **labels),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    }
 
 
 def _apiserver_direct(plan: ClusterPlan) -> list[dict[str, str]]:
