@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .directory import POD_LOGS
 from .names import CLUSTER_DNS_IP, CLUSTER_DOMAIN, CRI_SOCKET, KUBELET_HEALTHZ_PORT, PROXY_HEALTHZ_PORT
 from .plan import ClusterPlan
 
@@ -38,7 +39,7 @@ def kubelet(plan: ClusterPlan) -> dict[str, Any]:
         "clusterDomain": CLUSTER_DOMAIN,
         # Pods ask the cluster's DNS where the dns addon runs it (addons.py).
         **({"clusterDNS": [CLUSTER_DNS_IP]} if "dns" in plan.addons else {}),
-        "podLogsDir": str(plan.directory / "pod-logs"),
+        "podLogsDir": str(plan.directory / POD_LOGS),
         "serializeImagePulls": False,
         # Quick status and pod updates for a one-node test cluster.
         "nodeStatusUpdateFrequency": "4s",

@@ -14,7 +14,8 @@ from ..errors import SingleK8sError
 ROOT = "/tmp"  # on the engine's host
 PREFIX = "pytest-single-k8s-"  # cluster directories are made in ROOT with it
 VOLUMES = "volumes"  # the storage addon's provisioned volumes: removed with the directory
-SUBDIRECTORIES = ("kubelet", "pod-logs", "cri-dockerd", VOLUMES)  # made by host-prepare, with the marker
+POD_LOGS = "pod-logs"  # the kubelet's podLogsDir: cri-dockerd names each pod container's log file there
+SUBDIRECTORIES = ("kubelet", POD_LOGS, "cri-dockerd", VOLUMES)  # made by host-prepare, with the marker
 MARKER = "cluster-id"  # holds the cluster id; images/kubernetes/host-lib checks it before any change under DIR
 
 

@@ -13,7 +13,7 @@ from ..engine.labels import LEASE_LABEL, REAPER_LABEL, REAPER_NAME
 from ..engine.oneshot import HOST_NAMESPACES
 from .certificates import FRONT_PROXY_CLIENT
 from .credentials import CLIENT_FILES
-from .directory import VOLUMES
+from .directory import POD_LOGS, VOLUMES
 from .names import (
     APISERVER,
     APISERVER_PORT,
@@ -235,7 +235,7 @@ def kubectl(plan: ClusterPlan) -> ContainerSpec:
 
 
 def kubelet(plan: ClusterPlan) -> ContainerSpec:
-    root, logs = plan.kubelet_root, str(plan.directory / "pod-logs")
+    root, logs = plan.kubelet_root, str(plan.directory / POD_LOGS)
     cri_dockerd = [
         f"--container-runtime-endpoint={CRI_SOCKET}",
         "--network-plugin=",

@@ -33,12 +33,13 @@ from ..engine.labels import (
     HELPER_LABEL,
     LEASE_LABEL,
     OWNER_LABEL,
+    POD_LOG_LABEL,
     POD_UID_LABEL,
     REAPER_LABEL,
     USER_LABEL,
 )
 from ..errors import SingleK8sError
-from .directory import checked
+from .directory import POD_LOGS, checked
 from .host import run_script
 from .names import NODE_AGENTS, RECORD, container_name
 from .pods import sandboxes
@@ -56,6 +57,10 @@ class Stage:
     # the pods whose sandboxes are this cluster's, and nothing of another Kubernetes.
     pods_of: tuple[Filters, ...] = ()
     pod_label: str = POD_UID_LABEL
+    # Every container whose `log_label` names a file below one of these directories: a pod's containers
+    # whose sandbox went first (the kubelet, stopped while it removed a pod, can leave them so).
+    logs_under: tuple[str, ...] = ()
+    log_label: str = POD_LOG_LABEL
     images: tuple[Filters, ...] = ()  # images to remove once the stage's containers are gone
     host: tuple[str, ...] = ()  # a host script of the kubernetes image, run in the host's namespaces
     # The host script changes what the whole host shares (iptables, pod cgroups, netfilter settings), so it
@@ -81,7 +86,12 @@ def plan(cluster_id: str, directory: Path | None, holding: str = "") -> tuple[St
     cleanup = ("with-host-iptables", "host-cleanup", str(directory), cluster_id)
     return (
         Stage(remove=tuple({"label": [ours, f"{COMPONENT_LABEL}={agent}"]} for agent in NODE_AGENTS)),
-        Stage(remove=({"label": [ours]},), pods_of=(sandboxes(cluster_id),), images=({"label": [ours]},)),
+        Stage(
+            remove=({"label": [ours]},),
+            pods_of=(sandboxes(cluster_id),),
+            logs_under=(str(directory / POD_LOGS),) if directory else (),
+            images=({"label": [ours]},),
+        ),
         Stage(
             host=cleanup if directory else (),
             holding=holding or cluster_id,
@@ -138,6 +148,7 @@ def execute(
         removals: list[Callable[[], object]] = [
             *(functools.partial(_remove_matching, client, filters) for filters in step.remove),
             *(functools.partial(_remove_pods_of, client, filters, step.pod_label) for filters in step.pods_of),
+            *(functools.partial(_remove_logged_under, client, folder, step.log_label) for folder in step.logs_under),
         ]
         after = [functools.partial(_remove_images, client, filters) for filters in step.images]
         if step.host:
@@ -184,6 +195,11 @@ def _record(client: docker.DockerClient, spec: ContainerSpec) -> None:
 def _remove_pods_of(client: docker.DockerClient, filters: Filters, pod_label: str) -> None:
     pods = {x.labels[pod_label] for x in listed(client, filters)}
     parallel(functools.partial(_remove_matching, client, {"label": [f"{pod_label}={pod}"]}) for pod in sorted(pods))
+
+
+def _remove_logged_under(client: docker.DockerClient, folder: str, log_label: str) -> None:
+    logged = [x for x in listed(client, {"label": log_label}) if x.labels[log_label].startswith(f"{folder}/")]
+    parallel(functools.partial(remove, x) for x in logged)
 
 
 def _remove_matching(client: docker.DockerClient, filters: Filters) -> None:

@@ -22,6 +22,7 @@ VERSION_LABEL = f"{LABEL}.kubernetes-version"  # on images: the Kubernetes relea
 BINARIES_LABEL = f"{LABEL}.binaries"  # on images: where their upstream binaries came from (kind, then details)
 PULLED_LABEL = f"{LABEL}.pulled"  # on images built FROM a pulled image (--k8s-base-image): its reference
 POD_UID_LABEL = "io.kubernetes.pod.uid"  # cri-dockerd's label on every pod container
+POD_LOG_LABEL = "io.kubernetes.container.logpath"  # cri-dockerd's on a pod's containers: its log file, by path
 # The reaper's fixed name makes it the engine's lock: Docker refuses a second
 # container of that name, so two sessions can never both start a cluster.
 REAPER_NAME = "pytest-single-k8s-reaper"

@@ -6,6 +6,7 @@ import pytest
 
 from pytest_single_k8s import leftovers
 from pytest_single_k8s.cluster import directory
+from pytest_single_k8s.engine.labels import POD_LOG_LABEL
 
 pytestmark = pytest.mark.own_cluster
 
@@ -76,3 +77,33 @@ def test_a_session_whose_files_the_engine_cannot_see_runs_its_cluster_on_the_eng
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([f"*CLUSTER-DIRECTORY {directory.ROOT}/{directory.PREFIX}*", "LEFT-IN-TMPDIR []"])
     assert leftovers.find(k8s_images.client, k8s_images.ref("kubernetes")) == []
+
+
+# What a kubelet stopped while it removed a pod can leave: the pod's container, its sandbox gone first. It is
+# known by its log file, which cri-dockerd names in a label, in the cluster's directory.
+ORPHAN = """
+from pytest_single_k8s.cluster.directory import POD_LOGS
+from pytest_single_k8s.engine.labels import POD_LOG_LABEL, POD_UID_LABEL
+
+
+def test_leaves_a_pods_container_without_its_sandbox(k8s_cluster, k8s_images):
+    log = k8s_cluster.plan.directory / POD_LOGS / "ns_orphan_0a2b85/orphan/0.log"
+    labels = {POD_LOG_LABEL: str(log), POD_UID_LABEL: "0a2b85"}
+    k8s_images.client.containers.create(k8s_images.ref("debian"), ["true"], labels=labels)
+"""
+
+
+def test_a_pods_container_whose_sandbox_went_first_goes_with_its_cluster_and_no_other(pytester, k8s_images):
+    client, debian = k8s_images.client, k8s_images.ref("debian")
+    # Another's, by its log file: left alone.
+    other = client.containers.create(debian, ["true"], labels={POD_LOG_LABEL: "/var/log/pods/ns_web_1/web/0.log"})
+    try:
+        pytester.makepyfile(ORPHAN)
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--k8s-version", k8s_images.versions.kubernetes
+        )
+        result.assert_outcomes(passed=1)
+        assert leftovers.find(client, k8s_images.ref("kubernetes")) == []
+        assert [x.id for x in client.containers.list(all=True, filters={"label": POD_LOG_LABEL})] == [other.id]
+    finally:
+        other.remove(force=True)

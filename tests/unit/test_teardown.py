@@ -102,6 +102,9 @@ def test_the_plan_removes_node_agents_then_pods_and_the_rest_then_cleans_the_hos
     # This cluster's pods only: their sandboxes run the image that carries its id.
     assert [stage.pods_of for stage in stages] == [(), ({"label": [ours, labels.POD_UID_LABEL]},), (), (), ()]
     assert [stage.images for stage in stages] == [(), ({"label": [ours]},), (), (), ()]
+    # And the pods' containers whose sandbox went first, by their log files in the cluster's directory.
+    assert [stage.logs_under for stage in stages] == [(), (f"{DIRECTORY}/pod-logs",), (), (), ()]
+    assert stages[1].log_label == "io.kubernetes.container.logpath"
     cleanup = ("with-host-iptables", "host-cleanup", DIRECTORY, "abcd1234")
     assert [stage.host for stage in stages] == [(), (), cleanup, (), ()]
     assert stages[2].holding == "abcd1234"

@@ -12,6 +12,7 @@
 //	{"leases": "KEY=CLUSTER",
 //	 "lock": {"name": CONTAINER, "label": KEY},
 //	 "teardown": {"stages": [{"remove": [FILTERS...], "pods_of": [FILTERS...], "pod_label": KEY,
+//	                          "logs_under": [DIRECTORY...], "log_label": KEY,
 //	                          "images": [FILTERS...], "host": [ARGV...], "holding": ID,
 //	                          "host_not_holding": [ARGV...], "host_timeout": SECONDS,
 //	                          "releases_engine": BOOL}, ...],
@@ -24,7 +25,9 @@
 // has been seen and none runs any more, then runs the stages in order: it removes every container that matches each Docker filter of
 // "remove", and every container whose label KEY has a value that a container
 // matching a filter of "pods_of" has (a pod's containers, found by its
-// sandbox), all listed only when their stage comes; then the images that match
+// sandbox), and every container whose label "log_label" names a file below a
+// directory of "logs_under" (a pod's containers whose sandbox went first),
+// all listed only when their stage comes; then the images that match
 // "images"; then it runs the host command, or "host_not_holding" instead when the
 // engine lock (the container named by "lock", whose label KEY names its cluster)
 // is not held by "holding". Every stage runs even if an earlier one failed; if
@@ -55,6 +58,8 @@ type stage struct {
 	Remove         []filters `json:"remove"`
 	PodsOf         []filters `json:"pods_of"`
 	PodLabel       string    `json:"pod_label"`
+	LogsUnder      []string  `json:"logs_under"`
+	LogLabel       string    `json:"log_label"`
 	Images         []filters `json:"images"`
 	Host           []string  `json:"host"`
 	Holding        string    `json:"holding"`
@@ -182,6 +187,15 @@ func run(s stage, p plan) error {
 		note(err)
 		for _, c := range found {
 			note(remove(c.ID))
+		}
+	}
+	for _, folder := range s.LogsUnder {
+		found, err := list(filters{"label": {s.LogLabel}})
+		note(err)
+		for _, c := range found {
+			if strings.HasPrefix(c.Labels[s.LogLabel], folder+"/") {
+				note(remove(c.ID))
+			}
 		}
 	}
 	for _, f := range s.Images {
