@@ -41,12 +41,18 @@ class Addon:
     serves: Callable[[kubernetes.client.ApiClient, Addon], None]  # raises until the addon serves
 
 
+def label_selector(labels: dict[str, str]) -> str:
+    """A label selector for pods with all of these labels."""
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
 def available(api_client: kubernetes.client.ApiClient, addon: Addon) -> None:
     """Raises until a pod of the addon is Ready (its kubelet says so; the Deployment's status follows once the
     controller-manager runs)."""
     core = kubernetes.client.CoreV1Api(api_client)
-    selector = ",".join(f"{key}={value}" for key, value in addon.labels.items())
-    pods = core.list_namespaced_pod(addon.namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
+    pods = core.list_namespaced_pod(
+        addon.namespace, label_selector=label_selector(addon.labels), _request_timeout=REQUEST_TIMEOUT
+    )
     for pod in pods.items:
         if any(c.type == "Ready" and c.status == "True" for c in (pod.status and pod.status.conditions) or []):
             return
@@ -59,8 +65,9 @@ def _coredns_ready(api_client: kubernetes.client.ApiClient, addon: Addon) -> Non
     probe comes once a second, and its first, as the container starts, is too early: the addon's
     Deployment was available 0-1 s after CoreDNS was ready (traced)."""
     core = kubernetes.client.CoreV1Api(api_client)
-    selector = ",".join(f"{key}={value}" for key, value in addon.labels.items())
-    pods = core.list_namespaced_pod(addon.namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
+    pods = core.list_namespaced_pod(
+        addon.namespace, label_selector=label_selector(addon.labels), _request_timeout=REQUEST_TIMEOUT
+    )
     running = [pod.metadata.name for pod in pods.items if pod.metadata and pod.status and pod.status.pod_ip]
     if not running:
         raise RuntimeError("no CoreDNS pod has an address yet")

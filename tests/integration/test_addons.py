@@ -7,6 +7,7 @@ import pytest
 from kubernetes import client
 
 from pytest_single_k8s.cluster.addon_objects import DNS_LABELS, STORAGE_LABELS
+from pytest_single_k8s.cluster.addons import label_selector
 from pytest_single_k8s.cluster.directory import VOLUMES
 from pytest_single_k8s.common.waiting import wait_for
 
@@ -52,24 +53,20 @@ def adopted(apps, core, namespace, name, labels):
     """Raises until the addon's Deployment is available through one ReplicaSet of its own, with one pod of that."""
     deployment = apps.read_namespaced_deployment(name, namespace)
     assert deployment.status.available_replicas == 1, deployment.status
-    [replica_set] = apps.list_namespaced_replica_set(namespace, label_selector=selector(labels)).items
+    [replica_set] = apps.list_namespaced_replica_set(namespace, label_selector=label_selector(labels)).items
     [owner] = replica_set.metadata.owner_references
     assert (owner.kind, owner.uid, owner.controller) == ("Deployment", deployment.metadata.uid, True)
     assert replica_set.status.ready_replicas == 1
-    [running] = core.list_namespaced_pod(namespace, label_selector=selector(labels)).items
+    [running] = core.list_namespaced_pod(namespace, label_selector=label_selector(labels)).items
     [owner] = running.metadata.owner_references
     assert (owner.kind, owner.uid, owner.controller) == ("ReplicaSet", replica_set.metadata.uid, True)
 
 
 def ready_pods(core, namespace, labels):
     """The names of the Ready pods with these labels."""
-    pods = core.list_namespaced_pod(namespace, label_selector=selector(labels)).items
+    pods = core.list_namespaced_pod(namespace, label_selector=label_selector(labels)).items
     return [pod.metadata.name for pod in pods if any(
         c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])]  # fmt: skip
-
-
-def selector(labels):
-    return ",".join(f"{key}={value}" for key, value in labels.items())
 
 
 @pytest.mark.k8s
